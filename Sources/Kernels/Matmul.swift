@@ -1,0 +1,54 @@
+import COpenBLAS
+
+/// Matrix products through OpenBLAS, spread over the cores by splitting the output rows.
+///
+/// OpenBLAS runs single-threaded inside each call (`singleThreadedBLAS()` is called once); the
+/// rows of the product are divided among the cores here, so the same worker threads serve the
+/// products and the element-wise work, and concurrent callers never fight over BLAS's own pool.
+public enum Matmul {
+    /// Makes every OpenBLAS call run on its caller's thread. Idempotent; cheap.
+    public static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
+
+    /// `c[m, n] = alpha * a[m, k] · w[n, k]ᵀ + beta * c` — activations times a weight matrix stored
+    /// `[out, in]` row-major, the layout of every projection. Row strides `lda`, `ldw`, `ldc`.
+    public static func timesTransposed(
+        _ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int,
+        _ w: UnsafePointer<Float>, ldw: Int, n: Int,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0
+    ) {
+        _ = singleThreadedBLAS
+        guard m > 0, n > 0 else { return }
+        // Enough work per core to amortise the fork; split rows when there are many, else columns.
+        let work = m * n * k
+        let parts = work < 1 << 20 ? 1 : Parallel.cores
+        if parts == 1 {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                        alpha, a, Int32(lda), w, Int32(ldw), beta, c, Int32(ldc))
+        } else if m >= 16 * parts {
+            Parallel.forEach(parts) { p in
+                let r0 = p * m / parts, r1 = (p + 1) * m / parts
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r1 - r0), Int32(n), Int32(k),
+                            alpha, a + r0 * lda, Int32(lda), w, Int32(ldw), beta, c + r0 * ldc, Int32(ldc))
+            }
+        } else {
+            Parallel.forEach(parts) { p in
+                let c0 = p * n / parts, c1 = (p + 1) * n / parts
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(c1 - c0), Int32(k),
+                            alpha, a, Int32(lda), w + c0 * ldw, Int32(ldw), beta, c + c0, Int32(ldc))
+            }
+        }
+    }
+
+    /// Single-threaded `c = alpha * a · bᵀ` (or `a · b` when `transposeB` is false), for callers that
+    /// already run one product per core (attention heads).
+    public static func serial(
+        _ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int,
+        _ b: UnsafePointer<Float>, ldb: Int, n: Int, transposeB: Bool,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0
+    ) {
+        _ = singleThreadedBLAS
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Kernels
+
+/// Tokens to append to one KV-cache slot; their positions continue from the slot's length.
+public struct SequenceInput: Sendable {
+    public var slot: Int
+    public var tokens: [Int]
+
+    public init(slot: Int, tokens: [Int]) {
+        self.slot = slot
+        self.tokens = tokens
+    }
+}
+
+/// The forward pass of a `LlamaModel`, with one buffer per activation (after llama2.c's `run.c`).
+///
+/// A batch is a list of sequences of any lengths, packed row after row with no padding; each
+/// appends to its own KV-cache slot. The result is the final-norm hidden state of every input
+/// token; `LanguageModelHead` turns chosen rows of it into logits or log-probabilities.
+/// Every product goes through OpenBLAS; row-wise work is spread over the cores.
+/// Not thread-safe: use one per thread.
+public final class ForwardPass {
+    public let model: LlamaModel
+    // Activations, rows = tokens of the batch.
+    private let x = Buffer()        // residual stream [rows, hidden]
+    private let normed = Buffer()   // rmsNorm output [rows, hidden]
+    private let qkv = Buffer()      // [rows, q + k + v widths]
+    private let attention = Buffer() // heads' outputs, the input of o_proj [rows, qWidth]
+    private let gateUp = Buffer()   // [rows, 2 * ffnWidth]
+    private let ffn = Buffer()      // silu(gate) * up, the input of down_proj [rows, ffnWidth]
+    private let scores: [Buffer]    // attention scores, one per worker
+    private var rope: RoPETable
+
+    public init(model: LlamaModel) {
+        self.model = model
+        scores = (0..<Parallel.cores).map { _ in Buffer() }
+        rope = RoPETable(headDim: model.config.headDim, base: model.config.ropeBase)
+    }
+
+    /// Runs `batch` through the model, appending to `cache`, and returns the final-norm hidden
+    /// states `[rows, hidden]` in input order (valid until the next call).
+    public func callAsFunction(_ batch: [SequenceInput], cache: KVCache,
+                               observer: ActivationObserver? = nil) -> UnsafeBufferPointer<Float> {
+        let d = model.config.hiddenSize
+        let hd = model.config.headDim
+        let rows = batch.reduce(0) { $0 + $1.tokens.count }
+        precondition(Set(batch.map(\.slot)).count == batch.count, "a slot appears twice in one batch")
+        let longest = batch.map { cache.lengths[$0.slot] + $0.tokens.count }.max() ?? 0
+        cache.ensureCapacity(longest)
+        rope.ensure(positions: longest)
+
+        // Row bookkeeping: first row and start position of each sequence.
+        var firstRow: [Int] = []
+        var positions = [Int](repeating: 0, count: rows)
+        var r = 0
+        for s in batch {
+            firstRow.append(r)
+            let start = cache.lengths[s.slot]
+            for i in 0..<s.tokens.count { positions[r + i] = start + i }
+            r += s.tokens.count
+        }
+
+        let x = self.x.reserve(rows * d)
+        let normed = self.normed.reserve(rows * d)
+        var row = 0
+        model.tokenEmbedding.withUnsafeBufferPointer { embedding in
+            for s in batch {
+                for t in s.tokens {
+                    precondition(t >= 0 && t < model.config.vocabularySize, "token id \(t) outside the vocabulary")
+                    (x + row * d).update(from: embedding.baseAddress! + t * d, count: d)
+                    row += 1
+                }
+            }
+        }
+
+        for (l, layer) in model.layers.enumerated() {
+            let qWidth = layer.qWidth, kvWidth = layer.kvWidth, fw = layer.ffnWidth
+            let qkvWidth = qWidth + 2 * kvWidth
+            let qkv = self.qkv.reserve(rows * qkvWidth)
+            let attention = self.attention.reserve(rows * qWidth)
+            let gateUp = self.gateUp.reserve(rows * 2 * fw)
+            let ffn = self.ffn.reserve(rows * fw)
+
+            // Attention block.
+            RowOps.rmsNorm(x, weight: layer.attentionNorm, eps: model.config.rmsEpsilon, into: normed, rows: rows, width: d)
+            project(normed, rows: rows, layer.qkv, into: qkv, accumulate: false)
+            rope.apply(qkv, rowStride: qkvWidth, heads: layer.queryHeads + layer.kvHeads, positions: positions)
+            for (i, s) in batch.enumerated() {
+                let keys = cache.keys(layer: l, slot: s.slot), values = cache.values(layer: l, slot: s.slot)
+                let start = cache.lengths[s.slot]
+                for t in 0..<s.tokens.count {
+                    let src = qkv + (firstRow[i] + t) * qkvWidth + qWidth
+                    (keys + (start + t) * kvWidth).update(from: src, count: kvWidth)
+                    (values + (start + t) * kvWidth).update(from: src + kvWidth, count: kvWidth)
+                }
+            }
+            attend(layer: l, layer, batch: batch, firstRow: firstRow, cache: cache,
+                   qkv: qkv, qkvWidth: qkvWidth, into: attention, headDim: hd)
+            observer?.observe(.attentionOutputInput, layer: l, rows: attention, count: rows, width: qWidth)
+            project(attention, rows: rows, layer.output, into: x, accumulate: true)
+            observer?.observe(.ffnNormInput, layer: l, rows: x, count: rows, width: d)
+
+            // Feed-forward block.
+            RowOps.rmsNorm(x, weight: layer.ffnNorm, eps: model.config.rmsEpsilon, into: normed, rows: rows, width: d)
+            project(normed, rows: rows, layer.gateUp, into: gateUp, accumulate: false)
+            RowOps.swiGLU(gateUp, into: ffn, rows: rows, width: fw)
+            observer?.observe(.downProjInput, layer: l, rows: ffn, count: rows, width: fw)
+            project(ffn, rows: rows, layer.down, into: x, accumulate: true)
+        }
+        for s in batch { cache.advance(slot: s.slot, by: s.tokens.count) }
+
+        RowOps.rmsNorm(x, weight: model.outputNorm, eps: model.config.rmsEpsilon, into: normed, rows: rows, width: d)
+        return UnsafeBufferPointer(start: normed, count: rows * d)
+    }
+
+    /// `out = input · Wᵀ + b`, or `out += input · Wᵀ + b` when accumulating (the residual adds).
+    private func project(_ input: UnsafePointer<Float>, rows: Int, _ linear: Linear,
+                         into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        linear.weight.withUnsafeBufferPointer { w in
+            Matmul.timesTransposed(input, lda: linear.inFeatures, m: rows, k: linear.inFeatures,
+                                   w.baseAddress!, ldw: linear.inFeatures, n: linear.outFeatures,
+                                   out, ldc: linear.outFeatures, beta: accumulate ? 1 : 0)
+        }
+        if let bias = linear.bias { RowOps.addBias(bias, to: out, rows: rows) }
+    }
+
+    /// Causal grouped-query attention of every (sequence, query head) pair, one BLAS product pair each,
+    /// spread over the cores. Each sequence sees its slot's cached keys plus its own.
+    private func attend(layer l: Int, _ layer: DecoderLayer, batch: [SequenceInput], firstRow: [Int],
+                        cache: KVCache, qkv: UnsafeMutablePointer<Float>, qkvWidth: Int,
+                        into attention: UnsafeMutablePointer<Float>, headDim hd: Int) {
+        let qWidth = layer.qWidth, kvWidth = layer.kvWidth
+        let scale = 1 / Float(hd).squareRoot()
+        let pairs = batch.count * layer.queryHeads
+        var largest = 0
+        for s in batch { largest = max(largest, s.tokens.count * (cache.lengths[s.slot] + s.tokens.count)) }
+        let workers = min(scores.count, pairs)
+        let scratch = scores.prefix(workers).map { $0.reserve(largest) }
+        Parallel.forEach(workers) { w in
+            let buffer = scratch[w]
+            var pair = w
+            while pair < pairs {
+                let i = pair / layer.queryHeads, h = pair % layer.queryHeads
+                pair += workers
+                let s = batch[i]
+                let n = s.tokens.count, start = cache.lengths[s.slot], keys = start + n
+                let g = layer.kvHeadOfQueryHead[h]
+                let q = qkv + firstRow[i] * qkvWidth + h * hd
+                Matmul.serial(q, lda: qkvWidth, m: n, k: hd,
+                              cache.keys(layer: l, slot: s.slot) + g * hd, ldb: kvWidth, n: keys, transposeB: true,
+                              buffer, ldc: keys, alpha: scale)
+                for t in 0..<n {
+                    // Token t sees keys 0...start+t; the rest of its row is zeroed after the softmax.
+                    RowOps.softmaxPrefix(buffer + t * keys, visible: start + t + 1, count: keys)
+                }
+                Matmul.serial(buffer, lda: keys, m: n, k: keys,
+                              cache.values(layer: l, slot: s.slot) + g * hd, ldb: kvWidth, n: hd, transposeB: false,
+                              attention + firstRow[i] * qWidth + h * hd, ldc: qWidth)
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+/// A LLaMA-family decoder-only model held in Float32: token embedding, decoder layers, final
+/// norm and LM head (`lmHead == nil` means tied to the embedding).
+public struct LlamaModel: Sendable {
+    public var config: ModelConfig
+    /// `[vocabularySize, hiddenSize]` row-major.
+    public var tokenEmbedding: [Float]
+    public var layers: [DecoderLayer]
+    public var outputNorm: [Float]
+    /// `[vocabularySize, hiddenSize]`, or nil when tied to `tokenEmbedding`.
+    public var lmHead: [Float]?
+
+    public init(config: ModelConfig, tokenEmbedding: [Float], layers: [DecoderLayer],
+                outputNorm: [Float], lmHead: [Float]?) {
+        self.config = config
+        self.tokenEmbedding = tokenEmbedding
+        self.layers = layers
+        self.outputNorm = outputNorm
+        self.lmHead = lmHead
+    }
+
+    /// Every parameter, counting a tied LM head once.
+    public var parameterCount: Int {
+        tokenEmbedding.count + outputNorm.count + (lmHead?.count ?? 0)
+            + layers.reduce(0) { $0 + $1.parameterCount }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// A model ready to run: its weights, its tokenizer, and the file they came from.
+public struct LoadedModel: Sendable {
+    public let path: String
+    public let model: LlamaModel
+    public let tokenizer: any Tokenizer
+
+    public init(path: String, model: LlamaModel, tokenizer: any Tokenizer) {
+        self.path = path
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    /// Loads `spec`: a `.gguf` path or a known alias (fetched into the cache when missing).
+    public static func load(_ spec: String, cache: ModelCache = ModelCache(),
+                            progress: (String) -> Void = { _ in }) throws -> LoadedModel {
+        let url = try cache.resolve(spec, progress: progress)
+        let gguf = try GGUFFile(path: url.path)
+        return LoadedModel(path: url.path, model: try GGUFModelLoader.load(gguf),
+                           tokenizer: try ByteLevelBPETokenizer(gguf: gguf))
+    }
+
+    /// The sha256 of the model file (reads the whole file).
+    public func fileSHA256() throws -> String { try SHA256.hex(ofFile: path) }
+}

@@ -1,0 +1,36 @@
+extension ByteLevelBPETokenizer {
+    /// The tokenizer stored in a GGUF file's `tokenizer.ggml.*` metadata. The file must hold a
+    /// byte-level BPE (`tokenizer.ggml.model` "gpt2") with a known `tokenizer.ggml.pre`.
+    public init(gguf: GGUFFile) throws {
+        let file = gguf.path
+        let model = try gguf.requireString("tokenizer.ggml.model")
+        guard model == "gpt2" else {
+            throw ModelFileError(file, "tokenizer.ggml.model is '\(model)'; the byte-level BPE tokenizer reads only 'gpt2' tokenizers")
+        }
+        let preName = try gguf.requireString("tokenizer.ggml.pre")
+        guard let preTokenizer = PreTokenizer(rawValue: preName) else {
+            let known = PreTokenizer.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            throw ModelFileError(file, "unknown pre-tokenizer '\(preName)' in tokenizer.ggml.pre (bip knows \(known))")
+        }
+
+        func metadata<T>(_ key: String, _ expected: String, _ read: (GGUFValue) -> T?) throws -> T {
+            guard let value = gguf.metadata[key] else { throw ModelFileError(file, "missing metadata '\(key)'") }
+            guard let result = read(value) else {
+                throw ModelFileError(file, "metadata '\(key)' should be \(expected)")
+            }
+            return result
+        }
+        let addsBOS = gguf.metadata["tokenizer.ggml.add_bos_token"] == nil
+            ? false : try metadata("tokenizer.ggml.add_bos_token", "a bool", \.bool)
+
+        try self.init(
+            tokens: try metadata("tokenizer.ggml.tokens", "an array of strings", \.strings),
+            merges: try metadata("tokenizer.ggml.merges", "an array of strings", \.strings),
+            tokenTypes: try metadata("tokenizer.ggml.token_type", "an array of integers", \.ints),
+            bosID: try metadata("tokenizer.ggml.bos_token_id", "an integer", \.int),
+            eosID: try metadata("tokenizer.ggml.eos_token_id", "an integer", \.int),
+            addsBOS: addsBOS,
+            preTokenizer: preTokenizer,
+            source: file)
+    }
+}

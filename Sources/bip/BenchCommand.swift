@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Runtime
+import Tasks
+
+/// `bip bench`: forward throughput on windows of WikiText2, against this machine's sgemm rate.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure forward tokens/s on windows of real text (WikiText2 test), GFLOP/s, and peak memory.")
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: .customLong("seq-len"), help: "Tokens per window.") var seqLen = 128
+    @Option(help: "Windows per forward batch.") var batch = 8
+    @Option(help: "How long to measure, after one warm-up batch.") var seconds = 20.0
+    @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
+    @Flag(help: "Print the figures as JSON.") var json = false
+
+    func validate() throws {
+        guard seqLen >= 2 else { throw ValidationError("--seq-len must be at least 2") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let loaded = try modelOptions.load()
+            let textFile = DataDirectory.resolve(data).file("wikitext2/wikitext-2-raw-v1.test.joined.txt")
+            guard let text = try? String(contentsOf: textFile, encoding: .utf8) else {
+                throw ModelFileError(textFile.path, "cannot read the WikiText2 test text (set --data or $BIP_DATA)")
+            }
+            let ids = loaded.tokenizer.encode(text, parseSpecial: false)
+            let windows = stride(from: 0, to: ids.count - seqLen + 1, by: seqLen).prefix(512).map { Array(ids[$0..<($0 + seqLen)]) }
+            guard !windows.isEmpty else { throw ModelFileError(textFile.path, "too short for one window of \(seqLen) tokens") }
+
+            Console.status("measuring sgemm")
+            let sgemm = ThroughputBenchmark.sgemmGFLOPS()
+            Console.status(String(format: "sgemm %.1f GFLOP/s; running the model for %.0f s", sgemm, seconds))
+            let result = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: seconds)
+                .run(loaded.model, windows: windows, progress: { Console.status($0) })
+            let peak = ThroughputBenchmark.peakMemoryBytes()
+            let gflopPerToken = 2 * ModelCost.macsPerToken(loaded.model, context: seqLen) / 1e9
+            if json {
+                try Console.printJSON([
+                    "model": loaded.path, "seq_len": seqLen, "batch": batch, "tokens": result.tokens,
+                    "seconds": result.elapsed, "tokens_per_second": result.tokensPerSecond,
+                    "gflop_per_token": gflopPerToken, "gflops": result.gflopsPerSecond,
+                    "sgemm_gflops": sgemm, "ceiling_tokens_per_second": sgemm / gflopPerToken,
+                    "peak_memory_bytes": peak, "cores": ProcessInfo.processInfo.activeProcessorCount,
+                ])
+            } else {
+                print(String(format: "model           %@", loaded.path))
+                print(String(format: "windows         %d x %d tokens per batch", batch, seqLen))
+                print(String(format: "throughput      %.1f tokens/s (%d tokens in %.1f s)", result.tokensPerSecond, result.tokens, result.elapsed))
+                print(String(format: "compute         %.1f GFLOP/s (%.3f GFLOP per token)", result.gflopsPerSecond, gflopPerToken))
+                print(String(format: "machine sgemm   %.1f GFLOP/s -> ceiling %.0f tokens/s; reached %.0f%%", sgemm,
+                             sgemm / gflopPerToken, 100 * result.gflopsPerSecond / sgemm))
+                print(String(format: "peak memory     %.0f MB", Double(peak) / 1e6))
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Runtime
+
+/// `bip tokenize`: the model's token ids of a text.
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Print the token ids of a text (no BOS).")
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "The text to tokenize.") var text: String
+    @Flag(help: "Parse special-token strings such as <|im_start|> as their single ids.") var special = false
+    @Flag(help: "Print {\"ids\": [...]} instead of one line of ids.") var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let loaded = try modelOptions.load()
+            let ids = loaded.tokenizer.encode(text, parseSpecial: special)
+            if json {
+                try Console.printJSON(["ids": ids])
+            } else {
+                print(ids.map(String.init).joined(separator: " "))
+            }
+        }
+    }
+}
