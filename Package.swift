@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -19,17 +20,24 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["COpenBLAS"]),
         .target(name: "Runtime", dependencies: ["Kernels"]),
         .target(name: "Tasks", dependencies: ["Runtime"]),
+        .target(name: "BIP", dependencies: ["Runtime", "Tasks"]),
+        .target(name: "Harness", dependencies: ["Runtime", "Tasks", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "bip",
             dependencies: [
                 "Runtime",
                 "Tasks",
+                "BIP",
+                "Harness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "TestSupport", dependencies: ["Runtime"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
+        .testTarget(name: "BIPTests", dependencies: ["BIP", "TestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,24 +1,34 @@
 import ArgumentParser
+import BIP
 import Foundation
+import Harness
 import Runtime
+import Tasks
 
 /// The `--model` option shared by the commands that run a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A .gguf file, or a model alias (smollm2-135m). Aliases are fetched into $BIP_HOME on first use.")
+    @Option(name: .long, help: "A .gguf file, a model directory written by bip prune, or a model alias (smollm2-135m). Aliases are fetched into $BIP_HOME on first use.")
     var model: String = "smollm2-135m"
 
     func load() throws -> LoadedModel {
         let started = Date()
-        let loaded = try LoadedModel.load(model, progress: Console.status)
+        let loaded = try PrunedModelDirectory.loadAny(model, progress: Console.status)
         Console.status(String(format: "loaded %@ (%d parameters) in %.1f s", loaded.path,
                               loaded.model.parameterCount, Date().timeIntervalSince(started)))
         return loaded
     }
 }
 
-/// Reports a model-file error as one clean line and a non-zero exit.
+/// Reports a bad-input error (model file, data file, results database) as one clean line on
+/// stderr and exit status 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as ModelFileError {
+        Console.status("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as DataError {
+        Console.status("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as StoreError {
         Console.status("error: \(error)")
         throw ExitCode(1)
     }

@@ -1,18 +1,11 @@
 import Foundation
 import Runtime
+import TestSupport
 import XCTest
 
 /// The forward pass against the reference logits and calibration statistics of the default model.
 final class ForwardPassTests: XCTestCase {
-    /// Loaded once for the whole class: dequantizing takes a moment.
-    nonisolated(unsafe) static var cachedModel: LlamaModel?
-
-    func model() throws -> LlamaModel {
-        if let model = Self.cachedModel { return model }
-        let model = try GGUFModelLoader.load(try TestModel.gguf())
-        Self.cachedModel = model
-        return model
-    }
+    func model() throws -> LlamaModel { try TestModel.loaded().model }
 
     struct LogitsCase: Decodable {
         let name: String

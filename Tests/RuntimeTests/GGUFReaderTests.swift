@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Runtime
 
@@ -614,7 +615,7 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(kValues.count, 576 * 192)
         XCTAssertTrue(kValues.allSatisfy(\.isFinite))
 
-        let fileSize = (try FileManager.default.attributesOfItem(atPath: p)[.size] as? NSNumber)?.intValue ?? 0
+        let fileSize = (try FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: p).resolvingSymlinksInPath().path)[.size] as? NSNumber)?.intValue ?? 0
         XCTAssertGreaterThan(fileSize, 0)
         for t in g.tensors {
             XCTAssertEqual(t.fileOffset % g.alignment, 0, t.name)

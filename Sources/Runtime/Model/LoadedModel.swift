@@ -1,13 +1,17 @@
 import Foundation
 
-/// A model ready to run: its weights, its tokenizer, and the file they came from.
+/// A model ready to run: its weights, its tokenizer, and where they came from.
 public struct LoadedModel: Sendable {
+    /// What the user named: a model file or a model directory.
     public let path: String
+    /// The file holding the weights (the GGUF, or a directory's safetensors); its sha256 identifies the model.
+    public let weightsFile: String
     public let model: LlamaModel
     public let tokenizer: any Tokenizer
 
-    public init(path: String, model: LlamaModel, tokenizer: any Tokenizer) {
+    public init(path: String, weightsFile: String? = nil, model: LlamaModel, tokenizer: any Tokenizer) {
         self.path = path
+        self.weightsFile = weightsFile ?? path
         self.model = model
         self.tokenizer = tokenizer
     }
@@ -21,6 +25,6 @@ public struct LoadedModel: Sendable {
                            tokenizer: try ByteLevelBPETokenizer(gguf: gguf))
     }
 
-    /// The sha256 of the model file (reads the whole file).
-    public func fileSHA256() throws -> String { try SHA256.hex(ofFile: path) }
+    /// The sha256 of the weights file (reads the whole file).
+    public func fileSHA256() throws -> String { try SHA256.hex(ofFile: URL(fileURLWithPath: weightsFile)) }
 }

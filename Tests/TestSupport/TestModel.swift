@@ -7,16 +7,16 @@ import Runtime
 /// else `~/.cache/bip/models/SmolLM2-135M-Instruct.Q4_1.gguf`. A missing model is an error
 /// (tests fail, never skip). The shared directory: `$BIP_SHARED` if set, else `../shared`
 /// next to the package root.
-enum TestModel {
-    static let fileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
+public enum TestModel {
+    public static let fileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
     /// A missing test input, with what to do about it.
-    struct Missing: Error, CustomStringConvertible {
-        let description: String
+    public struct Missing: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The path of the model GGUF, which must exist.
-    static func ggufPath() throws -> String {
+    public static func ggufPath() throws -> String {
         let environment = ProcessInfo.processInfo.environment
         let path: String
         if let explicit = environment["BIP_MODEL_GGUF"] {
@@ -33,23 +33,52 @@ enum TestModel {
         return path
     }
 
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cached: LoadedModel?
+
+    /// The default model with its tokenizer, loaded once per test process.
+    public static func loaded() throws -> LoadedModel {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        let path = try ggufPath()
+        let gguf = try GGUFFile(path: path)
+        let loaded = LoadedModel(path: path, model: try GGUFModelLoader.load(gguf), tokenizer: try ByteLevelBPETokenizer(gguf: gguf))
+        cached = loaded
+        return loaded
+    }
+
     /// The model GGUF, opened.
-    static func gguf() throws -> GGUFFile { try GGUFFile(path: ggufPath()) }
+    public static func gguf() throws -> GGUFFile { try GGUFFile(path: ggufPath()) }
 
     /// The package root, found from this file's path.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The shared directory (fixtures, data).
-    static var sharedDirectory: URL {
+    public static var sharedDirectory: URL {
         if let shared = ProcessInfo.processInfo.environment["BIP_SHARED"] {
             return URL(fileURLWithPath: shared)
         }
         return packageRoot.appendingPathComponent("../shared").standardized
     }
 
+    /// The data directory: `$BIP_DATA`, else the shared directory's `data`; it must hold `SHA256SUMS`.
+    public static func dataDirectory() throws -> URL {
+        let url: URL
+        if let data = ProcessInfo.processInfo.environment["BIP_DATA"], !data.isEmpty {
+            url = URL(fileURLWithPath: data)
+        } else {
+            url = sharedDirectory.appendingPathComponent("data")
+        }
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("SHA256SUMS").path) else {
+            throw Missing(description: "data directory \(url.path) not found: set BIP_DATA to the folder holding SHA256SUMS")
+        }
+        return url
+    }
+
     /// A file under the shared directory, which must exist.
-    static func sharedFile(_ relativePath: String) throws -> URL {
+    public static func sharedFile(_ relativePath: String) throws -> URL {
         let url = sharedDirectory.appendingPathComponent(relativePath)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw Missing(description: "shared file \(url.path) not found (set BIP_SHARED to the shared directory)")

@@ -1,0 +1,6 @@
+/// A pruning request that cannot be carried out, with what is possible instead.
+public struct PruningError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+
+/// The SQLite database of results. WAL mode and a busy timeout, so several processes can write
+/// to one file; every write is one short transaction, so an interruption loses at most the task
+/// being written. Schema changes are named migrations.
+public final class ResultStore: Sendable {
+    public let path: String
+    let queue: DatabasePool
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            queue = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(queue)
+        } catch let error as DatabaseError {
+            throw StoreError(path, "cannot open the results database: \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: evaluation runs, task metrics, document samples") { db in
+            try db.create(table: EvalRun.databaseTableName) { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("model_path", .text).notNull()
+                t.column("model_sha256", .text).notNull()
+                t.column("parameters", .integer).notNull()
+                t.column("protocol", .text).notNull()
+                t.column("options", .text).notNull()
+                t.column("bip_version", .text).notNull()
+                t.column("bip_commit", .text)
+                t.column("host", .text).notNull()
+                t.column("started_at", .text).notNull()
+                t.column("finished_at", .text)
+            }
+            try db.create(table: TaskMetric.databaseTableName) { t in
+                t.column("run_id", .integer).notNull().references(EvalRun.databaseTableName, onDelete: .cascade)
+                t.column("task", .text).notNull()
+                t.column("metric", .text).notNull()
+                t.column("value", .double).notNull()
+                t.column("stderr", .double)
+                t.column("n", .integer).notNull()
+                t.column("detail", .text)
+                t.primaryKey(["run_id", "task", "metric"])
+            }
+            try db.create(table: DocumentSample.databaseTableName) { t in
+                t.column("run_id", .integer).notNull().references(EvalRun.databaseTableName, onDelete: .cascade)
+                t.column("task", .text).notNull()
+                t.column("doc_index", .integer).notNull()
+                t.column("loglikelihoods", .text).notNull()
+                t.column("continuation_tokens", .text).notNull()
+                t.column("gold", .integer).notNull()
+                t.column("prediction_acc", .integer).notNull()
+                t.column("prediction_acc_norm", .integer)
+                t.primaryKey(["run_id", "task", "doc_index"])
+            }
+        }
+        return migrator
+    }
+
+    /// Inserts a run and returns it with its id.
+    public func insert(_ run: EvalRun) throws -> EvalRun {
+        try write { db in
+            var run = run
+            try run.insert(db)
+            return run
+        }
+    }
+
+    /// Stores one task's metrics and samples in one transaction: all of the task or none of it.
+    public func record(_ metrics: [TaskMetric], samples: [DocumentSample]) throws {
+        try write { db in
+            for metric in metrics { try metric.upsert(db) }
+            for sample in samples { try sample.upsert(db) }
+        }
+    }
+
+    public func finish(runID: Int64, at time: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE eval_run SET finished_at = ? WHERE id = ?", arguments: [time, runID])
+        }
+    }
+
+    public func samples(runID: Int64, task: String) throws -> [DocumentSample] {
+        try read { try DocumentSample.filter(Column("run_id") == runID && Column("task") == task).order(Column("doc_index")).fetchAll($0) }
+    }
+
+    public func runs() throws -> [EvalRun] { try read { try EvalRun.order(Column("id")).fetchAll($0) } }
+
+    public func metrics(runID: Int64) throws -> [TaskMetric] {
+        try read { try TaskMetric.filter(Column("run_id") == runID).order(Column("task"), Column("metric")).fetchAll($0) }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try queue.write(body) } catch let error as DatabaseError {
+            throw StoreError(path, "write failed: \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try queue.read(body) } catch let error as DatabaseError {
+            throw StoreError(path, "read failed: \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+}
+
+/// A problem with the results database, naming its file.
+public struct StoreError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let problem: String
+
+    public init(_ file: String, _ problem: String) {
+        self.file = file
+        self.problem = problem
+    }
+
+    public var description: String { "\(file): \(problem)" }
+}

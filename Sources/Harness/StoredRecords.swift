@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+
+/// One evaluation run of one model: which model, under which protocol and options, by which
+/// bip, on which host, from when to when.
+public struct EvalRun: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "eval_run"
+    public var id: Int64?
+    public var modelPath: String
+    public var modelSHA256: String
+    public var parameters: Int
+    public var evalProtocol: String
+    /// The run's options as JSON (tasks, limit, seq_len, data directory).
+    public var options: String
+    public var bipVersion: String
+    /// Commit of the bip checkout that ran it, when known.
+    public var bipCommit: String?
+    public var host: String
+    public var startedAt: String
+    public var finishedAt: String?
+
+    public init(id: Int64? = nil, modelPath: String, modelSHA256: String, parameters: Int, evalProtocol: String,
+                options: String, bipVersion: String, bipCommit: String?, host: String, startedAt: String,
+                finishedAt: String? = nil) {
+        self.id = id
+        self.modelPath = modelPath
+        self.modelSHA256 = modelSHA256
+        self.parameters = parameters
+        self.evalProtocol = evalProtocol
+        self.options = options
+        self.bipVersion = bipVersion
+        self.bipCommit = bipCommit
+        self.host = host
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    enum CodingKeys: String, CodingKey {
+        case id, parameters, options, host
+        case modelPath = "model_path", modelSHA256 = "model_sha256", evalProtocol = "protocol"
+        case bipVersion = "bip_version", bipCommit = "bip_commit", startedAt = "started_at", finishedAt = "finished_at"
+    }
+}
+
+/// One metric of one task in a run (tidy layout: a row per run × task × metric).
+public struct TaskMetric: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "task_metric"
+    public var runID: Int64
+    public var task: String
+    public var metric: String
+    public var value: Double
+    public var stderr: Double?
+    /// Documents for accuracies, scored tokens for perplexity.
+    public var n: Int
+    /// Task-level details as JSON (windows, seq_len, tokens run, seconds …).
+    public var detail: String?
+
+    public init(runID: Int64, task: String, metric: String, value: Double, stderr: Double?, n: Int, detail: String?) {
+        self.runID = runID
+        self.task = task
+        self.metric = metric
+        self.value = value
+        self.stderr = stderr
+        self.n = n
+        self.detail = detail
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case task, metric, value, stderr, n, detail
+        case runID = "run_id"
+    }
+}
+
+/// One document of a zero-shot task in a run: the loglikelihood of each choice and the predictions.
+public struct DocumentSample: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "document_sample"
+    public var runID: Int64
+    public var task: String
+    public var docIndex: Int
+    /// JSON arrays.
+    public var loglikelihoods: String
+    public var continuationTokens: String
+    public var gold: Int
+    public var predictionAcc: Int
+    public var predictionAccNorm: Int?
+
+    public init(runID: Int64, task: String, docIndex: Int, loglikelihoods: String, continuationTokens: String,
+                gold: Int, predictionAcc: Int, predictionAccNorm: Int?) {
+        self.runID = runID
+        self.task = task
+        self.docIndex = docIndex
+        self.loglikelihoods = loglikelihoods
+        self.continuationTokens = continuationTokens
+        self.gold = gold
+        self.predictionAcc = predictionAcc
+        self.predictionAccNorm = predictionAccNorm
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case task, loglikelihoods, gold
+        case runID = "run_id", docIndex = "doc_index", continuationTokens = "continuation_tokens"
+        case predictionAcc = "prediction_acc", predictionAccNorm = "prediction_acc_norm"
+    }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Runtime
+import Tasks
+
+/// `bip eval`: perplexity and zero-shot accuracy, as the reference tools compute them, into SQLite.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a model: WikiText2/PTB perplexity and seven zero-shot tasks; results go to the SQLite store.")
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Comma-separated tasks (\(TaskEvaluation.allTasks.joined(separator: ","))) or 'all'.")
+    var tasks = "all"
+    @Option(help: "Only the first N documents (zero-shot) or windows (perplexity) of each task, in file order.")
+    var limit: Int?
+    @Option(name: .customLong("protocol"), help: "llm-pruner (the paper tables) or lm-eval (current lm-evaluation-harness).")
+    var evalProtocol = "llm-pruner"
+    @Option(name: .customLong("seq-len"), help: "Perplexity window length in tokens.") var seqLen = 128
+    @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
+    @Option(help: "The SQLite results database.") var db = "bip.sqlite"
+    @Flag(help: "Print the results as JSON on stdout.") var json = false
+    @Option(help: "Write one JSON line per zero-shot document to this file.") var samples: String?
+
+    func validate() throws {
+        guard EvalProtocol(rawValue: evalProtocol) != nil else {
+            throw ValidationError("--protocol must be one of \(EvalProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard seqLen >= 2 else { throw ValidationError("--seq-len must be at least 2") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        _ = try taskNames()
+    }
+
+    func taskNames() throws -> [String] {
+        if tasks == "all" { return TaskEvaluation.allTasks }
+        let names = tasks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for name in names where !TaskEvaluation.allTasks.contains(name) {
+            throw ValidationError("unknown task '\(name)' (known: \(TaskEvaluation.allTasks.joined(separator: ", ")), or all)")
+        }
+        return names
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let names = try taskNames()
+            let started = Date()
+            let store = try ResultStore(path: db)
+            let loaded = try modelOptions.load()
+            let sha256 = try loaded.fileSHA256()
+            var evaluation = TaskEvaluation(model: loaded.model, tokenizer: loaded.tokenizer, data: DataDirectory.resolve(data))
+            evaluation.evalProtocol = EvalProtocol(rawValue: evalProtocol)!
+            evaluation.seqLen = seqLen
+            evaluation.limit = limit
+            let options: [String: Any] = ["tasks": names, "limit": limit.map { $0 as Any } ?? NSNull(), "seq_len": seqLen,
+                                          "data": evaluation.data.url.path]
+            let run = try store.insert(EvalRun(
+                modelPath: loaded.path, modelSHA256: sha256, parameters: loaded.model.parameterCount,
+                evalProtocol: evalProtocol, options: String(decoding: try JSONSerialization.data(withJSONObject: options, options: .sortedKeys), as: UTF8.self),
+                bipVersion: BuildInfo.version, bipCommit: BuildInfo.commit, host: ProcessInfo.processInfo.hostName,
+                startedAt: ISO8601DateFormatter().string(from: started)))
+            let samplesFile = try samples.map { path -> FileHandle in
+                guard FileManager.default.createFile(atPath: path, contents: nil) , let handle = FileHandle(forWritingAtPath: path) else {
+                    throw ModelFileError(path, "cannot create the samples file")
+                }
+                return handle
+            }
+            defer { try? samplesFile?.close() }
+
+            var outcomes: [TaskOutcome] = []
+            for name in names {
+                let progress = ProgressLine(name, unit: PerplexityCorpus.names.contains(name) ? "windows" : "docs")
+                let outcome = try evaluation.run(name, progress: progress.update)
+                try store.record(
+                    outcome.metrics.map {
+                        TaskMetric(runID: run.id!, task: name, metric: $0.name, value: $0.value, stderr: $0.stderr, n: $0.n,
+                                   detail: String(decoding: try! JSONSerialization.data(withJSONObject: outcome.detail, options: .sortedKeys), as: UTF8.self))
+                    },
+                    samples: try outcome.samples.map {
+                        DocumentSample(runID: run.id!, task: name, docIndex: $0.docIndex,
+                                       loglikelihoods: String(decoding: try JSONEncoder().encode($0.loglikelihoods), as: UTF8.self),
+                                       continuationTokens: String(decoding: try JSONEncoder().encode($0.continuationTokens), as: UTF8.self),
+                                       gold: $0.gold, predictionAcc: $0.predictionAcc, predictionAccNorm: $0.predictionAccNorm)
+                    })
+                if let samplesFile {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = .sortedKeys
+                    for sample in outcome.samples { samplesFile.write(try encoder.encode(sample) + Data("\n".utf8)) }
+                }
+                Console.status(Self.summary(outcome))
+                outcomes.append(outcome)
+            }
+            try store.finish(runID: run.id!, at: ISO8601DateFormatter().string(from: Date()))
+            let seconds = Date().timeIntervalSince(started)
+            if json {
+                try Console.printJSON(Self.json(outcomes, loaded: loaded, sha256: sha256, protocol: evalProtocol, seconds: seconds))
+            } else {
+                print(Self.table(outcomes))
+                print(String(format: "run %lld stored in %@; %.1f s", run.id!, db, seconds))
+            }
+        }
+    }
+
+    static func summary(_ outcome: TaskOutcome) -> String {
+        let metrics = outcome.metrics.map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", ")
+        let run = outcome.detail["tokens_run"] ?? 0, naive = outcome.detail["naive_tokens"] ?? 0
+        return String(format: "%@: %@ (%.0f s; %.0f tokens run, a naive evaluator runs %.0f)", outcome.task, metrics,
+                      outcome.detail["seconds"] ?? 0, run, naive)
+    }
+
+    static func table(_ outcomes: [TaskOutcome]) -> String {
+        func pad(_ s: String, _ width: Int) -> String { s.padding(toLength: max(width, s.count), withPad: " ", startingAt: 0) }
+        var lines = [pad("task", 15) + pad("metric", 10) + pad("value", 12) + pad("stderr", 10) + "n"]
+        for outcome in outcomes {
+            for m in outcome.metrics {
+                let stderr = m.stderr.map { String(format: "%.4f", $0) } ?? "-"
+                lines.append(pad(outcome.task, 15) + pad(m.name, 10) + pad(String(format: "%.4f", m.value), 12) + pad(stderr, 10) + "\(m.n)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ outcomes: [TaskOutcome], loaded: LoadedModel, sha256: String, protocol: String, seconds: Double) -> [String: Any] {
+        var tasks: [String: Any] = [:]
+        for outcome in outcomes {
+            var entry: [String: Any] = [:]
+            for m in outcome.metrics {
+                entry[m.name] = m.value
+                if m.name == "ppl" {
+                    entry["tokens"] = m.n
+                    entry["windows"] = Int(outcome.detail["windows"] ?? 0)
+                    entry["seq_len"] = Int(outcome.detail["seq_len"] ?? 0)
+                } else {
+                    entry["\(m.name)_stderr"] = m.stderr.map { $0 as Any } ?? NSNull()
+                    entry["n"] = m.n
+                }
+            }
+            tasks[outcome.task] = entry
+        }
+        return ["model": ["path": loaded.path, "sha256": sha256, "parameters": loaded.model.parameterCount],
+                "protocol": `protocol`, "tasks": tasks, "seconds": seconds]
+    }
+}

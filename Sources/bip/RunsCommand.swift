@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+/// `bip runs`: the evaluation runs stored in a results database.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List the evaluation runs stored in the results database.")
+    @Option(help: "The SQLite results database.") var db = "bip.sqlite"
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: db) else {
+            Console.status("error: \(db): no such results database")
+            throw ExitCode(1)
+        }
+        do {
+            let store = try ResultStore(path: db)
+            for run in try store.runs() {
+                let tasks = Set(try store.metrics(runID: run.id!).map(\.task)).sorted().joined(separator: ",")
+                print("\(run.id!)\t\(run.startedAt)\t\(run.finishedAt ?? "unfinished")\t\(run.evalProtocol)\t\(run.modelPath)\t\(tasks)")
+            }
+        } catch let error as StoreError {
+            Console.status("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
