@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
         .testTarget(name: "BIPTests", dependencies: ["BIP", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "CommandTests", dependencies: ["bip", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

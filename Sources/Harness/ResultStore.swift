@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Runtime
 
 /// The SQLite database of results. WAL mode and a busy timeout, so several processes can write
 /// to one file; every write is one short transaction, so an interruption loses at most the task
@@ -110,7 +111,7 @@ public final class ResultStore: Sendable {
 }
 
 /// A problem with the results database, naming its file.
-public struct StoreError: Error, CustomStringConvertible, Equatable {
+public struct StoreError: InputError, Equatable {
     public let file: String
     public let problem: String
 

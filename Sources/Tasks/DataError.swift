@@ -1,9 +1,10 @@
 import Foundation
+import Runtime
 
 /// A problem with a data file, naming the file and, where known, the line and field.
 ///
 /// `description` reads like `boolq/val.jsonl:12: field "label": expected "true" or "false", got "maybe"`.
-public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct DataError: InputError, Equatable, Sendable {
     /// The file, as given (usually relative to the data directory).
     public let file: String
     /// 1-based line number, if the problem is on one line.

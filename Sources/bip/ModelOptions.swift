@@ -1,9 +1,7 @@
 import ArgumentParser
 import BIP
 import Foundation
-import Harness
 import Runtime
-import Tasks
 
 /// The `--model` option shared by the commands that run a model.
 struct ModelOptions: ParsableArguments {
@@ -19,16 +17,10 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// Reports a bad-input error (model file, data file, results database) as one clean line on
-/// stderr and exit status 1.
+/// Reports a bad-input error (model file, data file, results database, pruning request) as one
+/// clean line on stderr and exit status 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as ModelFileError {
-        Console.status("error: \(error)")
-        throw ExitCode(1)
-    } catch let error as DataError {
-        Console.status("error: \(error)")
-        throw ExitCode(1)
-    } catch let error as StoreError {
+    do { return try body() } catch let error as any InputError {
         Console.status("error: \(error)")
         throw ExitCode(1)
     }

@@ -35,12 +35,7 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try reportingErrors { try prune() }
-        } catch let error as PruningError {
-            Console.status("error: \(error)")
-            throw ExitCode(1)
-        }
+        try reportingErrors { try prune() }
     }
 
     private func prune() throws {

@@ -12,15 +12,12 @@ struct RunsCommand: ParsableCommand {
             Console.status("error: \(db): no such results database")
             throw ExitCode(1)
         }
-        do {
+        try reportingErrors {
             let store = try ResultStore(path: db)
             for run in try store.runs() {
                 let tasks = Set(try store.metrics(runID: run.id!).map(\.task)).sorted().joined(separator: ",")
                 print("\(run.id!)\t\(run.startedAt)\t\(run.finishedAt ?? "unfinished")\t\(run.evalProtocol)\t\(run.modelPath)\t\(tasks)")
             }
-        } catch let error as StoreError {
-            Console.status("error: \(error)")
-            throw ExitCode(1)
         }
     }
 }
