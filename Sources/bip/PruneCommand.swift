@@ -10,8 +10,7 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Prune query heads and FFN channels with LLM-BIP or a baseline and write the smaller model.")
-    @Option(name: .long, help: "A .gguf file, a model alias (smollm2-135m), or a directory written by bip prune.")
-    var model: String = "smollm2-135m"
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Importance method: \(ImportanceMethods.names.joined(separator: ", ")).") var method = "bip"
     @Option(help: "Fraction of the model's total parameters to remove, e.g. 0.2.") var sparsity: Double
     @Option(help: "uniform or global (FLAP's); default: the method's own (global for flap, else uniform).") var allocation: String?
@@ -46,8 +45,7 @@ struct PruneCommand: ParsableCommand {
             clock = Date()
         }
         let method = try ImportanceMethods.named(self.method, seed: seed)
-        let loaded = try PrunedModelDirectory.loadAny(model, progress: Console.status)
-        Console.status("loaded \(loaded.path) (\(loaded.model.parameterCount) parameters)")
+        let loaded = try modelOptions.load()
         let range = try LayerRange.parse(layers, layerCount: loaded.model.layers.count)
         lap("load")
 
