@@ -15,13 +15,14 @@ public enum CalibrationPass {
         }
         let collector = StatisticsCollector(rmsEpsilon: model.config.rmsEpsilon)
         let forward = ForwardPass(model: model)
+        let meter = ProgressMeter("calibration pass", unit: "sequences")
         var done = 0
         for batch in batches(sequences.map(\.count), tokensPerBatch: tokensPerBatch) {
             let cache = KVCache(model: model, slots: batch.count, capacity: batch.map { sequences[$0].count }.max()!)
             _ = forward(batch.enumerated().map { SequenceInput(slot: $0.offset, tokens: sequences[$0.element]) },
                         cache: cache, observer: collector)
             done += batch.count
-            progress("calibration: \(done)/\(sequences.count) sequences")
+            meter.update(done, sequences.count, report: progress)
         }
         return model.layers.indices.map { collector.layers[$0]! }
     }

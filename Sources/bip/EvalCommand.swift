@@ -68,8 +68,8 @@ struct EvalCommand: ParsableCommand {
 
             var outcomes: [TaskOutcome] = []
             for name in names {
-                let progress = ProgressLine(name, unit: PerplexityCorpus.names.contains(name) ? "windows" : "docs")
-                let outcome = try evaluation.run(name, progress: progress.update)
+                let meter = ProgressMeter(name, unit: PerplexityCorpus.names.contains(name) ? "windows" : "docs")
+                let outcome = try evaluation.run(name) { meter.update($0, $1, report: Console.status) }
                 try store.record(
                     outcome.metrics.map {
                         TaskMetric(runID: run.id!, task: name, metric: $0.name, value: $0.value, stderr: $0.stderr, n: $0.n,
