@@ -46,62 +46,16 @@ struct GGUFWriterForTests {
     /// Alignment used for padding; nil: the `general.alignment` entry if there is one, else 32.
     var alignment: Int? = nil
 
-    // MARK: value ids and encoding
+    // MARK: value encoding (GGUFEncoding), plus the broken forms
 
-    static func typeID(_ value: GGUFValue) -> UInt32 {
-        switch value {
-        case .uint8: return 0
-        case .int8: return 1
-        case .uint16: return 2
-        case .int16: return 3
-        case .uint32: return 4
-        case .int32: return 5
-        case .float32: return 6
-        case .bool: return 7
-        case .string: return 8
-        case .array: return 9
-        case .uint64: return 10
-        case .int64: return 11
-        case .float64: return 12
-        }
-    }
-
-    static func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] {
-        withUnsafeBytes(of: v.littleEndian) { Array($0) }
-    }
-
-    static func string(_ s: String) -> [UInt8] {
-        let utf8 = Array(s.utf8)
-        return le(UInt64(utf8.count)) + utf8
-    }
-
-    /// The bytes of a value, without its type id. Arrays take their element type from their
-    /// first element (an empty array is written as an array of uint8).
-    static func payload(_ value: GGUFValue) -> [UInt8] {
-        switch value {
-        case .uint8(let v): return le(v)
-        case .int8(let v): return le(v)
-        case .uint16(let v): return le(v)
-        case .int16(let v): return le(v)
-        case .uint32(let v): return le(v)
-        case .int32(let v): return le(v)
-        case .uint64(let v): return le(v)
-        case .int64(let v): return le(v)
-        case .float32(let v): return le(v.bitPattern)
-        case .float64(let v): return le(v.bitPattern)
-        case .bool(let v): return [v ? 1 : 0]
-        case .string(let s): return string(s)
-        case .array(let items):
-            let elementType = items.first.map(typeID) ?? 0
-            var out = le(elementType) + le(UInt64(items.count))
-            for item in items { out += payload(item) }
-            return out
-        }
-    }
+    static func typeID(_ value: GGUFValue) -> UInt32 { GGUFEncoding.typeID(value) }
+    static func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { GGUFEncoding.littleEndian(v) }
+    static func string(_ s: String) -> [UInt8] { GGUFEncoding.string(s) }
+    static func payload(_ value: GGUFValue) -> [UInt8] { GGUFEncoding.payload(value) }
 
     static func entryBytes(_ entry: Entry) -> [UInt8] {
         switch entry {
-        case .value(let key, let value): return string(key) + le(typeID(value)) + payload(value)
+        case .value(let key, let value): return GGUFEncoding.entry(key, value)
         case .typed(let key, let type, let payload): return string(key) + le(type) + payload
         case .raw(let bytes): return bytes
         }
