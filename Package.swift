@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["Kernels"]),
         .target(name: "Tasks", dependencies: ["Runtime"]),
         .target(name: "BIP", dependencies: ["Runtime", "Tasks"]),
-        .target(name: "Harness", dependencies: ["Runtime", "Tasks", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Harness", dependencies: ["Runtime", "Tasks", "BIP", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "bip",
             dependencies: [
@@ -37,7 +37,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
         .testTarget(name: "BIPTests", dependencies: ["BIP", "TestSupport"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["bip", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -36,6 +36,15 @@ public enum PrunedModelDirectory {
             self.sourceSHA256 = sourceSHA256
             self.plans = plans
         }
+
+        /// The provenance of `outcome`, pruned from the model at `sourceModel` (sha256 `sourceSHA256`).
+        public init(_ outcome: PruningOutcome, method: String, sparsityRequested: Double, calibration: CalibrationSet?,
+                    seed: UInt64, sourceModel: String, sourceSHA256: String) {
+            self.init(method: method, sparsityRequested: sparsityRequested, sparsityReached: outcome.sparsity,
+                      allocation: outcome.allocation.rawValue, layers: outcome.layers,
+                      calibration: calibration.map { $0.source.description }, calibrationIsTestData: calibration?.isTestData ?? false,
+                      seed: seed, sourceModel: sourceModel, sourceSHA256: sourceSHA256, plans: outcome.plans)
+        }
     }
 
     public static let weightsFile = "model.safetensors"

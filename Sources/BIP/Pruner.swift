@@ -41,7 +41,11 @@ public struct PruningOutcome: Sendable {
 
 /// The pruning pipeline: calibration statistics, scores, allocation, physical removal.
 public enum Pruner {
+    /// Prunes `model`. `statistics`, when given, are the dense calibration statistics of every
+    /// layer already taken on `calibration` (they depend on neither method nor sparsity, so a sweep
+    /// takes them once); otherwise a method that needs them runs the calibration pass itself.
     public static func prune(_ model: LlamaModel, _ request: PruningRequest, calibration: [[Int]]?,
+                             statistics precomputed: [LayerStatistics]? = nil,
                              progress: (String) -> Void = { _ in }) throws -> PruningOutcome {
         let method = request.method
         let range = request.layers ?? LayerRange.standard(layerCount: model.layers.count)
@@ -93,8 +97,16 @@ public enum Pruner {
         } else {
             var statistics: [Int: LayerStatistics]?
             if method.needsCalibration {
-                progress("calibration pass: \(calibration!.count) sequences, \(calibration!.reduce(0) { $0 + $1.count }) tokens")
-                let all = try CalibrationPass.statistics(model: model, sequences: calibration!, progress: progress)
+                let all: [LayerStatistics]
+                if let precomputed {
+                    guard precomputed.count == model.layers.count else {
+                        throw PruningError("statistics of \(precomputed.count) layers given for a model of \(model.layers.count)")
+                    }
+                    all = precomputed
+                } else {
+                    progress("calibration pass: \(calibration!.count) sequences, \(calibration!.reduce(0) { $0 + $1.count }) tokens")
+                    all = try CalibrationPass.statistics(model: model, sequences: calibration!, progress: progress)
+                }
                 statistics = Dictionary(uniqueKeysWithValues: range.map { ($0, all[$0]) })
                 lap("statistics")
             }

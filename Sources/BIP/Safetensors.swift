@@ -54,24 +54,29 @@ public enum Safetensors {
         }
     }
 
-    /// A safetensors file read into memory; tensors are decoded to Float32 on request.
-    public struct File {
+    /// A safetensors file: its header is read at once, each tensor is read from disk and decoded
+    /// to Float32 on request (straight into the result, so a loaded model is held once in memory,
+    /// not once more as the file's bytes).
+    public final class File {
         public let path: String
         public let metadata: [String: String]
-        private let data: Data
+        private let handle: FileHandle
         private let dataStart: Int
         private let entries: [String: (dtype: String, shape: [Int], begin: Int, end: Int)]
 
         public init(url: URL) throws {
             path = url.path
-            guard let data = FileManager.default.contents(atPath: url.path) else {
+            guard let handle = FileHandle(forReadingAtPath: url.path),
+                  let size = try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int else {
                 throw PruningError("\(url.path): cannot read the safetensors file")
             }
-            self.data = data
-            guard data.count >= 8 else { throw PruningError("\(path): too short for a safetensors header") }
-            let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-            guard length >= 2, length <= data.count - 8,
-                  let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any] else {
+            self.handle = handle
+            guard size >= 8, let prefix = try? handle.read(upToCount: 8), prefix.count == 8 else {
+                throw PruningError("\(path): too short for a safetensors header")
+            }
+            let length = prefix.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            guard length >= 2, length <= size - 8, let headerBytes = try? handle.read(upToCount: length), headerBytes.count == length,
+                  let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
                 throw PruningError("\(path): the safetensors header is not a JSON object of the stated length")
             }
             dataStart = 8 + length
@@ -80,13 +85,15 @@ public enum Safetensors {
             for (name, value) in header where name != "__metadata__" {
                 guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                       let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2,
-                      offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= data.count - dataStart else {
+                      offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= size - dataStart else {
                     throw PruningError("\(path): tensor '\(name)' has a malformed header entry")
                 }
                 entries[name] = (dtype, shape, offsets[0], offsets[1])
             }
             self.entries = entries
         }
+
+        deinit { try? handle.close() }
 
         public func shape(_ name: String) -> [Int]? { entries[name]?.shape }
 
@@ -106,8 +113,11 @@ public enum Safetensors {
             guard e.end - e.begin == count * size else {
                 throw PruningError("\(path): tensor '\(name)' holds \(e.end - e.begin) bytes, not \(count * size)")
             }
-            return data.withUnsafeBytes { raw in
-                let base = raw.baseAddress! + dataStart + e.begin
+            var bytes = [UInt8](repeating: 0, count: e.end - e.begin)
+            let read = bytes.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(dataStart + e.begin)) }
+            guard read == bytes.count else { throw PruningError("\(path): tensor '\(name)' could not be read (file truncated?)") }
+            return bytes.withUnsafeBytes { raw in
+                let base = raw.baseAddress!
                 switch e.dtype {
                 case "F32":
                     return (0..<count).map { Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }

@@ -53,11 +53,7 @@ struct EvalCommand: ParsableCommand {
             evaluation.limit = limit
             let options: [String: Any] = ["tasks": names, "limit": limit.map { $0 as Any } ?? NSNull(), "seq_len": seqLen,
                                           "data": evaluation.data.url.path]
-            let run = try store.insert(EvalRun(
-                modelPath: loaded.path, modelSHA256: sha256, parameters: loaded.model.parameterCount,
-                evalProtocol: evalProtocol, options: String(decoding: try JSONSerialization.data(withJSONObject: options, options: .sortedKeys), as: UTF8.self),
-                bipVersion: BuildInfo.version, bipCommit: BuildInfo.commit, host: ProcessInfo.processInfo.hostName,
-                startedAt: ISO8601DateFormatter().string(from: started)))
+            let run = try store.startRun(of: loaded, sha256: sha256, evalProtocol: evaluation.evalProtocol, options: options, at: started)
             let samplesFile = try samples.map { path -> FileHandle in
                 guard FileManager.default.createFile(atPath: path, contents: nil) , let handle = FileHandle(forWritingAtPath: path) else {
                     throw ModelFileError(path, "cannot create the samples file")
@@ -70,17 +66,7 @@ struct EvalCommand: ParsableCommand {
             for name in names {
                 let meter = ProgressMeter(name, unit: PerplexityCorpus.names.contains(name) ? "windows" : "docs")
                 let outcome = try evaluation.run(name) { meter.update($0, $1, report: Console.status) }
-                try store.record(
-                    outcome.metrics.map {
-                        TaskMetric(runID: run.id!, task: name, metric: $0.name, value: $0.value, stderr: $0.stderr, n: $0.n,
-                                   detail: String(decoding: try! JSONSerialization.data(withJSONObject: outcome.detail, options: .sortedKeys), as: UTF8.self))
-                    },
-                    samples: try outcome.samples.map {
-                        DocumentSample(runID: run.id!, task: name, docIndex: $0.docIndex,
-                                       loglikelihoods: String(decoding: try JSONEncoder().encode($0.loglikelihoods), as: UTF8.self),
-                                       continuationTokens: String(decoding: try JSONEncoder().encode($0.continuationTokens), as: UTF8.self),
-                                       gold: $0.gold, predictionAcc: $0.predictionAcc, predictionAccNorm: $0.predictionAccNorm)
-                    })
+                try store.record(outcome, runID: run.id!)
                 if let samplesFile {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = .sortedKeys

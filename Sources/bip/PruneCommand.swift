@@ -66,11 +66,8 @@ struct PruneCommand: ParsableCommand {
         if let output {
             Console.status("writing \(output)")
             let provenance = PrunedModelDirectory.Provenance(
-                method: method.name, sparsityRequested: sparsity, sparsityReached: outcome.sparsity,
-                allocation: outcome.allocation.rawValue, layers: outcome.layers,
-                calibration: calibrationSet.map { $0.source.description }, calibrationIsTestData: calibrationSet?.isTestData ?? false,
-                seed: seed, sourceModel: loaded.path, sourceSHA256: try loaded.fileSHA256(),
-                plans: outcome.plans)
+                outcome, method: method.name, sparsityRequested: sparsity, calibration: calibrationSet, seed: seed,
+                sourceModel: loaded.path, sourceSHA256: try loaded.fileSHA256())
             try PrunedModelDirectory.write(outcome.model, to: URL(fileURLWithPath: output),
                                            dtype: Safetensors.DType(rawValue: dtype.uppercased())!, provenance: provenance,
                                            tokenizerSource: try PrunedModelDirectory.tokenizerSource(of: loaded))

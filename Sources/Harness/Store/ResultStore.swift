@@ -17,7 +17,13 @@ public final class ResultStore: Sendable {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             queue = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(queue)
+            do {
+                try Self.migrator.migrate(queue)
+            } catch {
+                // Another process may have been migrating the same new file at the same moment:
+                // its migrations are recorded now, so a second pass skips them.
+                try Self.migrator.migrate(queue)
+            }
         } catch let error as DatabaseError {
             throw StoreError(path, "cannot open the results database: \(error.message ?? "\(error.resultCode)")")
         }
@@ -61,6 +67,34 @@ public final class ResultStore: Sendable {
                 t.primaryKey(["run_id", "task", "doc_index"])
             }
         }
+        migrator.registerMigration("v2: sweeps and their jobs") { db in
+            try db.create(table: SweepRecord.databaseTableName) { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()
+                t.column("config", .text).notNull()
+                t.column("created_at", .text).notNull()
+            }
+            try db.create(table: SweepJob.databaseTableName) { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("sweep_id", .integer).notNull().references(SweepRecord.databaseTableName, onDelete: .cascade)
+                t.column("position", .integer).notNull()
+                t.column("method", .text).notNull()
+                t.column("sparsity", .double).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("status", .text).notNull()
+                t.column("error", .text)
+                t.column("attempts", .integer).notNull()
+                t.column("model_path", .text)
+                t.column("eval_run_id", .integer).references(EvalRun.databaseTableName, onDelete: .setNull)
+                t.column("prune_detail", .text)
+                t.column("parameters", .integer)
+                t.column("macs_per_token", .double)
+                t.column("peak_memory_bytes", .integer)
+                t.column("tokens_per_second", .double)
+                t.column("dense_tokens_per_second", .double)
+                t.uniqueKey(["sweep_id", "method", "sparsity", "seed"])
+            }
+        }
         return migrator
     }
 
@@ -97,7 +131,13 @@ public final class ResultStore: Sendable {
         try read { try TaskMetric.filter(Column("run_id") == runID).order(Column("task"), Column("metric")).fetchAll($0) }
     }
 
+    /// Held for the length of every write, so an interruption (Ctrl-C) can wait for the current
+    /// write to finish before the process exits.
+    public static let writeLock = NSLock()
+
     func write<T>(_ body: (Database) throws -> T) throws -> T {
+        Self.writeLock.lock()
+        defer { Self.writeLock.unlock() }
         do { return try queue.write(body) } catch let error as DatabaseError {
             throw StoreError(path, "write failed: \(error.message ?? "\(error.resultCode)")")
         }

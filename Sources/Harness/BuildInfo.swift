@@ -1,11 +1,11 @@
 import Foundation
 
 /// Which bip made a result: its version and, when run from a git checkout, the commit.
-enum BuildInfo {
-    static let version = "0.1.0"
+public enum BuildInfo {
+    public static let version = "0.1.0"
 
     /// The commit of the checkout this binary was built from, if git can tell.
-    static let commit: String? = {
+    public static let commit: String? = {
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

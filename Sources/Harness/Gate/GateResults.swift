@@ -1,0 +1,86 @@
+import Foundation
+
+/// What identifies a result across runs and machines: the source model's sha256, how it was
+/// pruned (method `dense` for the unpruned model), how it was evaluated, and the task and metric.
+public struct ResultKey: Codable, Hashable, Sendable, Comparable {
+    public var modelSHA256: String
+    public var method: String
+    public var sparsity: Double
+    public var seed: Int64
+    public var evalProtocol: String
+    public var limit: Int?
+    public var task: String
+    public var metric: String
+
+    enum CodingKeys: String, CodingKey {
+        case method, sparsity, seed, limit, task, metric
+        case modelSHA256 = "model_sha256", evalProtocol = "protocol"
+    }
+
+    public var label: String {
+        let how = method == "dense" ? "dense" : String(format: "%@ @ %.2f seed %lld", method, sparsity, seed)
+        return "\(how) \(task) \(metric)" + (limit.map { " (limit \($0))" } ?? "")
+    }
+
+    public static func < (a: ResultKey, b: ResultKey) -> Bool {
+        if (a.modelSHA256, a.method, a.sparsity, a.seed) != (b.modelSHA256, b.method, b.sparsity, b.seed) {
+            return (a.modelSHA256, a.method, a.sparsity, a.seed) < (b.modelSHA256, b.method, b.sparsity, b.seed)
+        }
+        return (a.evalProtocol, a.limit ?? -1, a.task, a.metric) < (b.evalProtocol, b.limit ?? -1, b.task, b.metric)
+    }
+}
+
+/// One result of the gate: its value and, for accuracies, which documents were answered right
+/// (a string of 0/1 in document order) so that a paired test can compare two of them.
+public struct GateEntry: Codable, Equatable, Sendable {
+    public var key: ResultKey
+    public var value: Double
+    public var stderr: Double?
+    public var n: Int
+    public var correct: String?
+    /// The run it came from (informative).
+    public var runID: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case key, value, stderr, n, correct
+        case runID = "run_id"
+    }
+}
+
+extension ResultStore {
+    /// The newest stored result of every key (the highest run id that has it), optionally only
+    /// from the runs of sweep `sweepName`.
+    public func newestResults(sweep sweepName: String? = nil) throws -> [GateEntry] {
+        var newest: [ResultKey: GateEntry] = [:]
+        for run in try runs() {
+            guard let id = run.id,
+                  let options = try? JSONSerialization.jsonObject(with: Data(run.options.utf8)) as? [String: Any] else { continue }
+            if let sweepName, options["sweep"] as? String != sweepName { continue }
+            let method = options["method"] as? String ?? "dense"
+            let base = ResultKey(
+                modelSHA256: options["source_sha256"] as? String ?? run.modelSHA256, method: method,
+                sparsity: options["sparsity"] as? Double ?? 0, seed: (options["seed"] as? NSNumber)?.int64Value ?? 0,
+                evalProtocol: run.evalProtocol, limit: options["limit"] as? Int, task: "", metric: "")
+            let metrics = try metrics(runID: id)
+            var samplesByTask: [String: [DocumentSample]] = [:]
+            for metric in metrics {
+                var key = base
+                key.task = metric.task
+                key.metric = metric.metric
+                var correct: String?
+                if metric.metric == "acc" || metric.metric == "acc_norm" {
+                    let samples = try samplesByTask[metric.task] ?? samples(runID: id, task: metric.task)
+                    samplesByTask[metric.task] = samples
+                    if samples.count == metric.n {
+                        correct = String(samples.map { sample -> Character in
+                            let prediction = metric.metric == "acc" ? sample.predictionAcc : sample.predictionAccNorm
+                            return prediction == sample.gold ? "1" : "0"
+                        })
+                    }
+                }
+                newest[key] = GateEntry(key: key, value: metric.value, stderr: metric.stderr, n: metric.n, correct: correct, runID: id)
+            }
+        }
+        return newest.values.sorted { $0.key < $1.key }
+    }
+}

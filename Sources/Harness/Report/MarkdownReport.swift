@@ -1,0 +1,221 @@
+import Foundation
+import Tasks
+
+/// `report.md` of a sweep: the paper-style tables (the paper's acc / acc_norm mix, then acc
+/// everywhere), the change against dense, standard errors, efficiency, and provenance. Made only
+/// from the database and the data manifests, so the same database gives the same bytes.
+struct MarkdownReport {
+    let results: SweepResults
+    let plots: [(file: String, caption: String)]
+
+    static let taskTitles = ["wikitext2": "WikiText2", "ptb": "PTB", "boolq": "BoolQ", "piqa": "PIQA",
+                             "hellaswag": "HellaSwag", "winogrande": "WinoGrande", "arc_easy": "ARC-e",
+                             "arc_challenge": "ARC-c", "openbookqa": "OBQA"]
+
+    var text: String {
+        let config = results.config
+        var lines: [String] = []
+        lines.append("# Sweep `\(results.sweep.name)`: \(config.model)")
+        lines.append("")
+        lines.append("Made by:")
+        lines.append("")
+        lines.append("```sh")
+        lines.append(SweepCommandLine.text(config, name: results.sweep.name))
+        lines.append("```")
+        lines.append("")
+        let limit = config.limit.map { "the first \($0) documents of each zero-shot task and the first \($0) windows of \(config.seqLen) tokens of each perplexity corpus" } ?? "every document and every window"
+        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol)`; calibration `\(config.calibration)`; seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
+                     + "Planned \(results.sweep.createdAt); \(results.jobs.count { $0.status == .done }) of \(results.jobs.count) jobs done"
+                     + (results.jobs.contains { $0.status == .failed } ? ", \(results.jobs.count { $0.status == .failed }) failed (listed at the end)." : "."))
+        lines.append("")
+        lines.append("Perplexity: lower is better. Accuracies in percent: higher is better. Best pruned value per sparsity in **bold**. "
+                     + "Speed-up: forward tokens/s against the dense model's, measured interleaved (`bip bench` workload, batch 8 × 128).")
+        lines.append("")
+
+        lines.append("## Results (the paper tables' metrics)")
+        lines.append("")
+        lines.append("acc for BoolQ, PIQA, WinoGrande, ARC-e; acc_norm for HellaSwag, ARC-c, OBQA (as LLM-Pruner and LLM-BIP report them); average = mean of the accuracies shown.")
+        lines.append("")
+        lines += table(metric: SweepResults.paperMetric, delta: false)
+        lines.append("")
+        lines.append("## Change against dense (paper metrics)")
+        lines.append("")
+        lines.append("Perplexity: difference; accuracies: difference in percentage points.")
+        lines.append("")
+        lines += table(metric: SweepResults.paperMetric, delta: true)
+        lines.append("")
+        lines.append("## Results with acc everywhere")
+        lines.append("")
+        lines += table(metric: { PerplexityCorpus.names.contains($0) ? "ppl" : "acc" }, delta: false)
+        lines.append("")
+        lines.append("## Standard errors (paper metrics, percentage points)")
+        lines.append("")
+        lines += stderrTable()
+        lines.append("")
+        if !plots.isEmpty {
+            lines.append("## Plots")
+            lines.append("")
+            for plot in plots { lines.append("![\(plot.caption)](\(plot.file))") }
+            lines.append("")
+        }
+        lines.append("## Efficiency")
+        lines.append("")
+        lines += efficiencyTable()
+        lines.append("")
+        lines += provenance()
+        let failed = results.jobs.filter { $0.status == .failed }
+        if !failed.isEmpty {
+            lines.append("")
+            lines.append("## Failed jobs")
+            lines.append("")
+            for job in failed { lines.append("- \(job.method) @ \(Self.fraction(job.sparsity)) seed \(job.seed): \(job.error ?? "")") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private var columns: [String] { results.perplexityTasks + results.accuracyTasks }
+
+    private func header() -> [String] {
+        let titles = ["method", "sparsity", "parameters", "speed-up"] + columns.map { Self.taskTitles[$0] ?? $0 } + ["average"]
+        return ["| " + titles.joined(separator: " | ") + " |",
+                "|" + titles.enumerated().map { $0.offset < 2 ? "---" : "---:" }.joined(separator: "|") + "|"]
+    }
+
+    /// Values of one row under `metric`: the perplexities, the accuracies (percent), the average.
+    private func cells(_ row: SweepResults.Row, metric: (String) -> String) -> [Double?] {
+        columns.map { task in
+            guard let v = row.values[task]?[metric(task)]?.value else { return nil }
+            return PerplexityCorpus.names.contains(task) ? v : 100 * v
+        } + [results.average(row, metric: metric).map { 100 * $0 }]
+    }
+
+    private func table(metric: (String) -> String, delta: Bool) -> [String] {
+        var lines = header()
+        let dense = results.dense.map { cells($0, metric: metric) }
+        let lowerIsBetter = columns.map { PerplexityCorpus.names.contains($0) } + [false]
+        // The best pruned value per sparsity and column.
+        var best: [Double: [Double?]] = [:]
+        for row in results.rows where !row.isDense {
+            let values = cells(row, metric: metric)
+            let current = best[row.sparsity] ?? Array(repeating: nil, count: values.count)
+            best[row.sparsity] = zip(zip(current, values), lowerIsBetter).map { pair, lower in
+                guard let v = pair.1 else { return pair.0 }
+                guard let b = pair.0 else { return v }
+                return lower ? min(b, v) : max(b, v)
+            }
+        }
+        for row in results.rows {
+            let values = cells(row, metric: metric)
+            var out = [row.method, row.isDense ? "0" : Self.fraction(row.sparsity), Self.parameters(row.parameters),
+                       row.speedup.map { String(format: "%.2f×", $0) } ?? "-"]
+            for (i, value) in values.enumerated() {
+                guard let value else {
+                    out.append("-")
+                    continue
+                }
+                var text: String
+                if delta {
+                    guard let base = dense?[i] else {
+                        out.append("-")
+                        continue
+                    }
+                    text = row.isDense ? "0" : Self.signed(value - base)
+                } else {
+                    text = String(format: "%.2f", value)
+                }
+                if !row.isDense, let b = best[row.sparsity]?[i], b == value, results.rows.count(where: { $0.sparsity == row.sparsity && !$0.isDense }) > 1 {
+                    text = "**\(text)**"
+                }
+                out.append(text)
+            }
+            lines.append("| " + out.joined(separator: " | ") + " |")
+        }
+        return lines
+    }
+
+    private func stderrTable() -> [String] {
+        let tasks = results.accuracyTasks
+        guard !tasks.isEmpty else { return ["No accuracy tasks in this sweep."] }
+        var lines = ["| method | sparsity | " + tasks.map { Self.taskTitles[$0] ?? $0 }.joined(separator: " | ") + " | n |",
+                     "|---|---|" + tasks.map { _ in "---:" }.joined(separator: "|") + "|---:|"]
+        for row in results.rows {
+            let cells = tasks.map { task in
+                row.values[task]?[SweepResults.paperMetric(task)]?.stderr.map { String(format: "±%.2f", 100 * $0) } ?? "-"
+            }
+            let ns = Set(tasks.compactMap { row.values[$0]?[SweepResults.paperMetric($0)]?.n }).sorted().map(String.init).joined(separator: "/")
+            lines.append("| \(row.method) | \(row.isDense ? "0" : Self.fraction(row.sparsity)) | " + cells.joined(separator: " | ") + " | \(ns) |")
+        }
+        return lines
+    }
+
+    private func efficiencyTable() -> [String] {
+        var lines = ["| method | sparsity | parameters | sparsity reached | MACs/token (128 ctx) | peak memory | tokens/s | dense tokens/s (interleaved) | speed-up |",
+                     "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in results.rows {
+            let reached = row.jobs.compactMap { job -> Double? in
+                guard let detail = job.pruneDetail, let object = try? JSONSerialization.jsonObject(with: Data(detail.utf8)) as? [String: Any] else { return nil }
+                return object["sparsity_reached"] as? Double
+            }
+            let cells = [
+                row.method, row.isDense ? "0" : Self.fraction(row.sparsity), Self.parameters(row.parameters),
+                reached.isEmpty ? (row.isDense ? "0" : "-") : String(format: "%.4f", reached.reduce(0, +) / Double(reached.count)),
+                row.mean(\.macsPerToken).map { String(format: "%.1fM", $0 / 1e6) } ?? "-",
+                { let xs = row.jobs.compactMap(\.peakMemoryBytes); return xs.isEmpty ? "-" : String(format: "%.0f MB", Double(xs.reduce(0, +)) / Double(xs.count) / 1e6) }(),
+                row.mean(\.tokensPerSecond).map { String(format: "%.1f", $0) } ?? "-",
+                row.mean(\.denseTokensPerSecond).map { String(format: "%.1f", $0) } ?? "-",
+                row.speedup.map { String(format: "%.2f×", $0) } ?? "-",
+            ]
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        return lines
+    }
+
+    private func provenance() -> [String] {
+        var lines = ["## Provenance", ""]
+        let dense = results.jobs.first { $0.isDense }
+        if let id = dense?.evalRunID, let run = results.runs[id] {
+            lines.append("- Model: `\(results.config.model)` (`\(run.modelPath)`), sha256 `\(run.modelSHA256)`, \(run.parameters) parameters.")
+        } else {
+            lines.append("- Model: `\(results.config.model)`.")
+        }
+        lines.append("- Protocol: `\(results.config.evalProtocol)`; perplexity windows of \(results.config.seqLen) tokens; calibration `\(results.config.calibration)`.")
+        let runs = results.jobs.compactMap { $0.evalRunID }.compactMap { results.runs[$0] }
+        let builds = Set(runs.map { "bip \($0.bipVersion) at commit \($0.bipCommit ?? "unknown")" }).sorted()
+        lines.append("- Made by: " + (builds.isEmpty ? "-" : builds.joined(separator: "; ")) + ".")
+        let hosts = Set(runs.map(\.host)).sorted()
+        lines.append("- Machine: " + (hosts.isEmpty ? "-" : hosts.joined(separator: ", ")) + ".")
+        if let first = runs.map(\.startedAt).min(), let last = runs.compactMap(\.finishedAt).max() {
+            lines.append("- Runs from \(first) to \(last).")
+        }
+        lines.append("- Data files (sha256):")
+        let datasets = Set(results.config.tasks.map(TaskEvaluation.dataset(of:)) + ["c4"]).sorted()
+        for name in datasets {
+            guard let manifest = try? DatasetManifest.load(name) else { continue }
+            for file in manifest.files { lines.append("  - `\(file.path)` `\(file.sha256)`") }
+        }
+        return lines
+    }
+
+    static func fraction(_ x: Double) -> String { String(format: "%.2f", x) }
+
+    static func signed(_ x: Double) -> String {
+        let rounded = (x * 100).rounded() / 100
+        return rounded == 0 ? "0.00" : String(format: "%+.2f", rounded)
+    }
+
+    static func parameters(_ x: Double?) -> String { x.map { String(format: "%.1fM", $0 / 1e6) } ?? "-" }
+}
+
+/// The `bip sweep` command line that plans exactly a stored sweep.
+enum SweepCommandLine {
+    static func text(_ c: SweepConfig, name: String) -> String {
+        var parts = ["bip sweep", "--model \(c.model)", "--methods \(c.methods.joined(separator: ","))",
+                     "--sparsities \(c.sparsities.map { "\($0)" }.joined(separator: ","))",
+                     "--seeds \(c.seeds.map(String.init).joined(separator: ","))",
+                     "--tasks \(c.tasks == TaskEvaluation.allTasks ? "all" : c.tasks.joined(separator: ","))"]
+        if let limit = c.limit { parts.append("--limit \(limit)") }
+        parts += ["--protocol \(c.evalProtocol)", "--seq-len \(c.seqLen)", "--calibration \(c.calibration)",
+                  "--bench-seconds \(c.benchSeconds)", "--bench-rounds \(c.benchRounds)", "--name \(name)"]
+        return parts.joined(separator: " \\\n    ")
+    }
+}

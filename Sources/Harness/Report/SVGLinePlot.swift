@@ -1,0 +1,119 @@
+import Foundation
+
+/// A line plot as a standalone SVG: one line with markers per series, an optional dashed
+/// reference level (the dense model), axes with ticks, and a legend. Linear or log10 y axis.
+struct SVGLinePlot {
+    struct Series {
+        let name: String
+        let points: [(x: Double, y: Double)]
+    }
+
+    let title: String
+    let xLabel: String
+    let yLabel: String
+    let logY: Bool
+    let series: [Series]
+    let reference: (label: String, y: Double)?
+
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
+
+    private let width = 760.0, height = 440.0
+    private let left = 70.0, right = 190.0, top = 40.0, bottom = 55.0
+
+    var svg: String {
+        let ys: [Double] = series.flatMap { $0.points.map(\.y) } + (reference.map { [$0.y] } ?? [])
+        let xs: [Double] = series.flatMap { $0.points.map(\.x) } + [0]
+        guard let yMin0 = ys.min(), let yMax0 = ys.max(), let xMax0 = xs.max() else { return "" }
+        let xMax = xMax0 > 0 ? xMax0 : 1
+        let (yTicks, yLow, yHigh) = logY ? Self.logTicks(yMin0, yMax0) : Self.linearTicks(yMin0, yMax0)
+        let plotW = width - left - right, plotH = height - top - bottom
+        func sx(_ x: Double) -> Double { left + plotW * x / (xMax * 1.05) }
+        func sy(_ y: Double) -> Double {
+            let t = logY ? (log10(y) - log10(yLow)) / (log10(yHigh) - log10(yLow)) : (y - yLow) / (yHigh - yLow)
+            return top + plotH * (1 - t)
+        }
+        var out: [String] = []
+        out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"13\">")
+        out.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>")
+        out.append("<text x=\"\(f(left + plotW / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">\(Self.escape(title))</text>")
+        // Grid and y ticks.
+        for tick in yTicks {
+            let y = sy(tick)
+            out.append("<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"#e0e0e0\"/>")
+            out.append("<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(Self.label(tick))</text>")
+        }
+        // X ticks at the sweep's sparsities (and 0).
+        let xTicks = Array(Set(xs)).sorted()
+        for tick in xTicks {
+            let x = sx(tick)
+            out.append("<line x1=\"\(f(x))\" y1=\"\(f(top + plotH))\" x2=\"\(f(x))\" y2=\"\(f(top + plotH + 5))\" stroke=\"black\"/>")
+            out.append("<text x=\"\(f(x))\" y=\"\(f(top + plotH + 20))\" text-anchor=\"middle\">\(String(format: "%.2f", tick))</text>")
+        }
+        out.append("<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"black\"/>")
+        out.append("<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>")
+        out.append("<text transform=\"translate(18 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>")
+        var legend: [(String, String, Bool)] = []
+        if let reference {
+            let y = sy(reference.y)
+            out.append("<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"black\" stroke-dasharray=\"6 4\"/>")
+            legend.append((reference.label, "black", true))
+        }
+        for (i, s) in series.enumerated() {
+            let color = Self.palette[i % Self.palette.count]
+            let points = s.points.sorted { $0.x < $1.x }
+            if points.count > 1 {
+                out.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"" + points.map { "\(f(sx($0.x))),\(f(sy($0.y)))" }.joined(separator: " ") + "\"/>")
+            }
+            for p in points {
+                out.append("<circle cx=\"\(f(sx(p.x)))\" cy=\"\(f(sy(p.y)))\" r=\"4\" fill=\"\(color)\"/>")
+            }
+            legend.append((s.name, color, false))
+        }
+        for (i, entry) in legend.enumerated() {
+            let y = top + 12 + Double(i) * 22, x = left + plotW + 16
+            if entry.2 {
+                out.append("<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 26))\" y2=\"\(f(y))\" stroke=\"black\" stroke-dasharray=\"6 4\"/>")
+            } else {
+                out.append("<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 26))\" y2=\"\(f(y))\" stroke=\"\(entry.1)\" stroke-width=\"2\"/>")
+                out.append("<circle cx=\"\(f(x + 13))\" cy=\"\(f(y))\" r=\"4\" fill=\"\(entry.1)\"/>")
+            }
+            out.append("<text x=\"\(f(x + 34))\" y=\"\(f(y + 4))\">\(Self.escape(entry.0))</text>")
+        }
+        out.append("</svg>")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private func f(_ x: Double) -> String { String(format: "%.1f", x) }
+
+    /// Ticks at 1, 2, 5 × 10^k spanning [low, high], and the axis ends.
+    static func logTicks(_ low: Double, _ high: Double) -> ([Double], Double, Double) {
+        let lo = max(low, 1e-9) / 1.1, hi = max(high, low * 1.01) * 1.1
+        var ticks: [Double] = []
+        var decade = pow(10, floor(log10(lo)))
+        while decade <= hi {
+            for m in [1.0, 2.0, 5.0] where decade * m >= lo && decade * m <= hi { ticks.append(decade * m) }
+            decade *= 10
+        }
+        if ticks.count < 2 { ticks = [lo, hi] }
+        return (ticks, lo, hi)
+    }
+
+    /// About five ticks at a step of 1, 2 or 5 × 10^k, and axis ends a little outside the data.
+    static func linearTicks(_ low: Double, _ high: Double) -> ([Double], Double, Double) {
+        let span = max(high - low, abs(high) * 0.02, 1e-6)
+        let raw = span / 5
+        let magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2.0, 5.0, 10.0].map { $0 * magnitude }.first { $0 >= raw }!
+        let lo = floor((low - span * 0.05) / step) * step, hi = ceil((high + span * 0.05) / step) * step
+        return (stride(from: lo, through: hi + step / 2, by: step).map { $0 }, lo, hi)
+    }
+
+    static func label(_ x: Double) -> String {
+        if x == x.rounded(), abs(x) < 1e7 { return String(format: "%.0f", x) }
+        return abs(x) >= 1 ? String(format: "%.1f", x) : String(format: "%.2g", x)
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Tasks
+
+/// A sweep's stored results gathered for reporting: one row for the dense model, then one per
+/// method × sparsity in plan order (several seeds are averaged into one row).
+public struct SweepResults: Sendable {
+    public let sweep: SweepRecord
+    public let config: SweepConfig
+    public let jobs: [SweepJob]
+    /// The evaluation runs of the jobs, by run id.
+    public let runs: [Int64: EvalRun]
+    /// The metrics of each run, by run id.
+    public let metrics: [Int64: [TaskMetric]]
+    public let rows: [Row]
+
+    /// One row of the report's tables.
+    public struct Row: Sendable {
+        public let method: String
+        public let sparsity: Double
+        /// The done jobs averaged into this row.
+        public let jobs: [SweepJob]
+        /// Mean over the row's runs of each task's metrics: task -> metric -> (value, stderr, n).
+        public let values: [String: [String: Value]]
+
+        public var isDense: Bool { method == SweepJobSpec.denseMethod }
+
+        public func mean(_ key: KeyPath<SweepJob, Double?>) -> Double? {
+            let xs = jobs.compactMap { $0[keyPath: key] }
+            return xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count)
+        }
+
+        public var parameters: Double? {
+            let xs = jobs.compactMap(\.parameters)
+            return xs.isEmpty ? nil : Double(xs.reduce(0, +)) / Double(xs.count)
+        }
+
+        public var speedup: Double? {
+            let xs = jobs.compactMap(\.speedup)
+            return xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count)
+        }
+    }
+
+    /// A metric's value, standard error and count (means over seeds).
+    public struct Value: Sendable, Equatable {
+        public let value: Double
+        public let stderr: Double?
+        public let n: Int
+    }
+
+    public static func load(_ store: ResultStore, sweepName: String) throws -> SweepResults {
+        guard let sweep = try store.sweep(named: sweepName) else {
+            throw SweepError(store.path, "no sweep named '\(sweepName)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
+        }
+        let config = try JSONDecoder().decode(SweepConfig.self, from: Data(sweep.config.utf8))
+        let jobs = try store.jobs(sweepID: sweep.id!)
+        var runs: [Int64: EvalRun] = [:], metrics: [Int64: [TaskMetric]] = [:]
+        for job in jobs {
+            guard let id = job.evalRunID else { continue }
+            runs[id] = try store.run(id: id)
+            metrics[id] = try store.metrics(runID: id)
+        }
+        var rows: [Row] = []
+        var keys: [String] = []
+        var grouped: [String: [SweepJob]] = [:]
+        for job in jobs where job.status == .done {
+            let key = "\(job.method)|\(job.sparsity)"
+            if grouped[key] == nil { keys.append(key) }
+            grouped[key, default: []].append(job)
+        }
+        for key in keys {
+            let group = grouped[key]!
+            var values: [String: [String: Value]] = [:]
+            let all = group.compactMap { $0.evalRunID }.compactMap { metrics[$0] }
+            for task in config.tasks {
+                var byMetric: [String: [TaskMetric]] = [:]
+                for list in all { for m in list where m.task == task { byMetric[m.metric, default: []].append(m) } }
+                for (metric, ms) in byMetric where ms.count == all.count {
+                    let stderrs = ms.compactMap(\.stderr)
+                    values[task, default: [:]][metric] = Value(
+                        value: ms.map(\.value).reduce(0, +) / Double(ms.count),
+                        stderr: stderrs.count == ms.count ? stderrs.reduce(0, +) / Double(ms.count) : nil,
+                        n: ms[0].n)
+                }
+            }
+            rows.append(Row(method: group[0].method, sparsity: group[0].sparsity, jobs: group, values: values))
+        }
+        return SweepResults(sweep: sweep, config: config, jobs: jobs, runs: runs, metrics: metrics, rows: rows)
+    }
+
+    /// The metric the paper tables quote for `task` (eval-protocol.md): ppl for the corpora; acc
+    /// for BoolQ, PIQA, WinoGrande, ARC-e; acc_norm for HellaSwag, ARC-c, OBQA.
+    public static func paperMetric(_ task: String) -> String {
+        if PerplexityCorpus.names.contains(task) { return "ppl" }
+        return ["hellaswag", "arc_challenge", "openbookqa"].contains(task) ? "acc_norm" : "acc"
+    }
+
+    public var perplexityTasks: [String] { config.tasks.filter { PerplexityCorpus.names.contains($0) } }
+    public var accuracyTasks: [String] { config.tasks.filter { !PerplexityCorpus.names.contains($0) } }
+
+    /// The mean of the row's accuracies under `metric(task)`, if every accuracy task has one.
+    public func average(_ row: Row, metric: (String) -> String) -> Double? {
+        let xs = accuracyTasks.compactMap { row.values[$0]?[metric($0)]?.value }
+        return xs.isEmpty || xs.count != accuracyTasks.count ? nil : xs.reduce(0, +) / Double(xs.count)
+    }
+
+    public var dense: Row? { rows.first { $0.isDense } }
+}

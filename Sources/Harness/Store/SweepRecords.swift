@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+
+/// A named sweep and the configuration it was planned from (sorted-key JSON of `SweepConfig`).
+public struct SweepRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "sweep"
+    public var id: Int64?
+    public var name: String
+    public var config: String
+    public var createdAt: String
+
+    public init(id: Int64? = nil, name: String, config: String, createdAt: String) {
+        self.id = id
+        self.name = name
+        self.config = config
+        self.createdAt = createdAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, config
+        case createdAt = "created_at"
+    }
+}
+
+/// Where a sweep job stands.
+public enum JobStatus: String, Codable, Sendable, DatabaseValueConvertible {
+    case pending, running, done, failed
+}
+
+/// One job of a sweep (the dense model, or one method × sparsity × seed): its state, the model
+/// it made, its evaluation run, and the efficiency measured on that model.
+public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "sweep_job"
+    public var id: Int64?
+    public var sweepID: Int64
+    /// Order in the plan.
+    public var position: Int
+    /// `dense`, or the importance method.
+    public var method: String
+    public var sparsity: Double
+    public var seed: Int64
+    public var status: JobStatus
+    public var error: String?
+    public var attempts: Int
+    /// The model evaluated: the source model, or the pruned model's cache directory.
+    public var modelPath: String?
+    public var evalRunID: Int64?
+    /// The pruning's facts (sparsity reached, per-layer shapes, seconds) as JSON.
+    public var pruneDetail: String?
+    public var parameters: Int?
+    /// Multiply-accumulates per token at 128 tokens of context, from the shapes.
+    public var macsPerToken: Double?
+    public var peakMemoryBytes: Int?
+    public var tokensPerSecond: Double?
+    /// The dense model's rate measured interleaved with this model's, so machine noise cancels.
+    public var denseTokensPerSecond: Double?
+
+    public init(id: Int64? = nil, sweepID: Int64, position: Int, method: String, sparsity: Double, seed: Int64,
+                status: JobStatus = .pending, error: String? = nil, attempts: Int = 0, modelPath: String? = nil,
+                evalRunID: Int64? = nil, pruneDetail: String? = nil, parameters: Int? = nil, macsPerToken: Double? = nil,
+                peakMemoryBytes: Int? = nil, tokensPerSecond: Double? = nil, denseTokensPerSecond: Double? = nil) {
+        self.id = id
+        self.sweepID = sweepID
+        self.position = position
+        self.method = method
+        self.sparsity = sparsity
+        self.seed = seed
+        self.status = status
+        self.error = error
+        self.attempts = attempts
+        self.modelPath = modelPath
+        self.evalRunID = evalRunID
+        self.pruneDetail = pruneDetail
+        self.parameters = parameters
+        self.macsPerToken = macsPerToken
+        self.peakMemoryBytes = peakMemoryBytes
+        self.tokensPerSecond = tokensPerSecond
+        self.denseTokensPerSecond = denseTokensPerSecond
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// Throughput against the dense model's, measured interleaved.
+    public var speedup: Double? {
+        guard let tokensPerSecond, let denseTokensPerSecond, denseTokensPerSecond > 0 else { return nil }
+        return tokensPerSecond / denseTokensPerSecond
+    }
+
+    public var isDense: Bool { method == SweepJobSpec.denseMethod }
+
+    enum CodingKeys: String, CodingKey {
+        case id, position, method, sparsity, seed, status, error, attempts, parameters
+        case sweepID = "sweep_id", modelPath = "model_path", evalRunID = "eval_run_id", pruneDetail = "prune_detail"
+        case macsPerToken = "macs_per_token", peakMemoryBytes = "peak_memory_bytes"
+        case tokensPerSecond = "tokens_per_second", denseTokensPerSecond = "dense_tokens_per_second"
+    }
+}

@@ -1,0 +1,66 @@
+import BIP
+import Foundation
+import Runtime
+import Tasks
+
+/// Pruned models on disk (`$BIP_HOME/pruned/KEY/`), keyed by what made them: the source model's
+/// sha256, the method, sparsity, seed, calibration and bip's version. A model is written under a
+/// temporary name and renamed into place, so a directory that exists is complete; asking again
+/// for the same key loads it instead of pruning again.
+public struct PrunedModelCache: Sendable {
+    public let directory: URL
+
+    public init(home: URL? = nil) {
+        directory = (home ?? ModelCache().directory.deletingLastPathComponent()).appendingPathComponent("pruned")
+    }
+
+    /// What a pruned model is made from.
+    public struct Recipe: Sendable, Hashable {
+        public let sourceSHA256: String
+        public let method: String
+        public let sparsity: Double
+        public let seed: UInt64
+        public let calibration: String
+
+        public init(sourceSHA256: String, method: String, sparsity: Double, seed: UInt64, calibration: String) {
+            self.sourceSHA256 = sourceSHA256
+            self.method = method
+            self.sparsity = sparsity
+            self.seed = seed
+            self.calibration = calibration
+        }
+
+        /// The cache key: the first 16 hex digits of the sha256 of every field.
+        public var key: String {
+            let text = "bip \(BuildInfo.version)|\(sourceSHA256)|\(method)|\(sparsity)|\(seed)|\(calibration)"
+            return String(SHA256.hex(of: Data(text.utf8)).prefix(16))
+        }
+    }
+
+    public func location(of recipe: Recipe) -> URL { directory.appendingPathComponent(recipe.key) }
+
+    /// The cached model of `recipe`, if there is one.
+    public func cached(_ recipe: Recipe) -> URL? {
+        let url = location(of: recipe)
+        return PrunedModelDirectory.isModelDirectory(url.path) ? url : nil
+    }
+
+    /// Writes `outcome` as the model of `recipe` and returns its directory.
+    public func store(_ outcome: PruningOutcome, recipe: Recipe, calibration: CalibrationSet?, source: LoadedModel) throws -> URL {
+        let final = location(of: recipe)
+        let partial = directory.appendingPathComponent(".\(recipe.key).partial-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.removeItem(at: partial)
+        let provenance = PrunedModelDirectory.Provenance(
+            outcome, method: recipe.method, sparsityRequested: recipe.sparsity, calibration: calibration, seed: recipe.seed,
+            sourceModel: source.path, sourceSHA256: recipe.sourceSHA256)
+        try PrunedModelDirectory.write(outcome.model, to: partial, dtype: .f32, provenance: provenance,
+                                       tokenizerSource: try PrunedModelDirectory.tokenizerSource(of: source))
+        if FileManager.default.fileExists(atPath: final.path) {
+            // Another sweep made the same model meanwhile: keep its copy.
+            try? FileManager.default.removeItem(at: partial)
+        } else {
+            try FileManager.default.moveItem(at: partial, to: final)
+        }
+        return final
+    }
+}

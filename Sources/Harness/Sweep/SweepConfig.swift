@@ -1,0 +1,146 @@
+import Foundation
+import BIP
+import Runtime
+import Tasks
+
+/// What a sweep evaluates: the dense model once, then every method × sparsity × seed pruned and
+/// evaluated on the same tasks. The same fields come from the command line or a `--config` JSON
+/// file (the keys of `CodingKeys`); the sweep stores it so `--resume` can continue by name.
+public struct SweepConfig: Codable, Equatable, Sendable {
+    public var model: String
+    public var methods: [String]
+    public var sparsities: [Double]
+    public var seeds: [UInt64]
+    public var tasks: [String]
+    /// The first N documents / windows of each task; nil: all.
+    public var limit: Int?
+    public var evalProtocol: String
+    public var seqLen: Int
+    public var calibration: String
+    /// Seconds of each forward-throughput measurement (0: no throughput measured).
+    public var benchSeconds: Double
+    /// Rounds of the interleaved dense / pruned throughput measurement.
+    public var benchRounds: Int
+
+    public init(model: String, methods: [String], sparsities: [Double], seeds: [UInt64] = [0], tasks: [String],
+                limit: Int? = nil, evalProtocol: String = EvalProtocol.llmPruner.rawValue, seqLen: Int = 128,
+                calibration: String = CalibrationSource.standard.description, benchSeconds: Double = 3, benchRounds: Int = 1) {
+        self.model = model
+        self.methods = methods
+        self.sparsities = sparsities
+        self.seeds = seeds
+        self.tasks = tasks
+        self.limit = limit
+        self.evalProtocol = evalProtocol
+        self.seqLen = seqLen
+        self.calibration = calibration
+        self.benchSeconds = benchSeconds
+        self.benchRounds = benchRounds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, methods, sparsities, seeds, tasks, limit, calibration
+        case evalProtocol = "protocol", seqLen = "seq_len", benchSeconds = "bench_seconds", benchRounds = "bench_rounds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = SweepConfig(model: "", methods: [], sparsities: [], tasks: [])
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? "smollm2-135m"
+        methods = try c.decode([String].self, forKey: .methods)
+        sparsities = try c.decode([Double].self, forKey: .sparsities)
+        seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? defaults.seeds
+        tasks = try c.decodeIfPresent([String].self, forKey: .tasks) ?? TaskEvaluation.allTasks
+        limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+        evalProtocol = try c.decodeIfPresent(String.self, forKey: .evalProtocol) ?? defaults.evalProtocol
+        seqLen = try c.decodeIfPresent(Int.self, forKey: .seqLen) ?? defaults.seqLen
+        calibration = try c.decodeIfPresent(String.self, forKey: .calibration) ?? defaults.calibration
+        benchSeconds = try c.decodeIfPresent(Double.self, forKey: .benchSeconds) ?? defaults.benchSeconds
+        benchRounds = try c.decodeIfPresent(Int.self, forKey: .benchRounds) ?? defaults.benchRounds
+    }
+
+    /// Reads a `--config` file; a bad file is an error naming it.
+    public static func load(_ path: String) throws -> SweepConfig {
+        guard let data = FileManager.default.contents(atPath: path) else { throw SweepError(path, "cannot read the sweep configuration") }
+        do {
+            let config = try JSONDecoder().decode(SweepConfig.self, from: data)
+            try config.validate()
+            return config
+        } catch let error as DecodingError {
+            throw SweepError(path, "not a sweep configuration: \(Self.describe(error))")
+        } catch let error as SweepError {
+            throw SweepError(path, error.problem)
+        }
+    }
+
+    /// Checks every field, saying what is possible when one is not.
+    public func validate() throws {
+        guard !methods.isEmpty else { throw SweepError("sweep", "no methods given") }
+        for method in methods { _ = try ImportanceMethods.named(method) }
+        guard Set(methods).count == methods.count else { throw SweepError("sweep", "a method is listed twice") }
+        guard !sparsities.isEmpty, sparsities.allSatisfy({ $0 > 0 && $0 < 1 }) else {
+            throw SweepError("sweep", "sparsities must be a non-empty list of fractions strictly between 0 and 1")
+        }
+        guard Set(sparsities).count == sparsities.count, Set(seeds).count == seeds.count, !seeds.isEmpty else {
+            throw SweepError("sweep", "sparsities and seeds must be non-empty lists without repeats")
+        }
+        guard !tasks.isEmpty else { throw SweepError("sweep", "no tasks given") }
+        for task in tasks where !TaskEvaluation.allTasks.contains(task) {
+            throw SweepError("sweep", "unknown task '\(task)' (known: \(TaskEvaluation.allTasks.joined(separator: ", ")))")
+        }
+        if let limit, limit < 1 { throw SweepError("sweep", "limit must be at least 1") }
+        guard EvalProtocol(rawValue: evalProtocol) != nil else {
+            throw SweepError("sweep", "protocol must be one of \(EvalProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard seqLen >= 2 else { throw SweepError("sweep", "seq_len must be at least 2") }
+        _ = try CalibrationSource(parsing: calibration)
+        guard benchSeconds >= 0, benchRounds >= 1 else { throw SweepError("sweep", "bench_seconds must be ≥ 0 and bench_rounds ≥ 1") }
+    }
+
+    /// The jobs in the order they run: the dense model, then method by method, sparsity by
+    /// sparsity, seed by seed.
+    public var jobs: [SweepJobSpec] {
+        var jobs = [SweepJobSpec.dense]
+        for method in methods {
+            for sparsity in sparsities {
+                for seed in seeds { jobs.append(SweepJobSpec(method: method, sparsity: sparsity, seed: seed)) }
+            }
+        }
+        return jobs
+    }
+
+    /// The configuration as stored: sorted-key JSON.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The name a sweep gets when none is given: `sweep-` and the first 10 hex digits of the
+    /// configuration's sha256, so the same arguments find the same sweep again.
+    public var defaultName: String { "sweep-" + String(SHA256.hex(of: Data(json.utf8)).prefix(10)) }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case .dataCorrupted(let context): return context.debugDescription
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// One job of a sweep: the dense model (method `dense`, sparsity 0) or one pruned model.
+public struct SweepJobSpec: Hashable, Sendable {
+    public let method: String
+    public let sparsity: Double
+    public let seed: UInt64
+
+    public static let denseMethod = "dense"
+    public static let dense = SweepJobSpec(method: denseMethod, sparsity: 0, seed: 0)
+
+    public var isDense: Bool { method == Self.denseMethod }
+
+    public var label: String { isDense ? "dense" : String(format: "%@ @ %.2f seed %llu", method, sparsity, seed) }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+/// `bip report`: a sweep's report.md, results.csv and plots, from the results database alone.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a sweep's paper-style report (report.md), tidy results.csv and SVG plots.")
+    @Option(help: "The SQLite results database.") var db = "bip.sqlite"
+    @Option(help: "The sweep to report (default: the only one, or the newest).") var sweep: String?
+    @Option(help: "Directory to write into.") var output = "reports"
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: db) else {
+            Console.status("error: \(db): no such results database")
+            throw ExitCode(1)
+        }
+        try reportingErrors {
+            let store = try ResultStore(path: db)
+            guard let name = try sweep ?? store.sweeps().last?.name else {
+                throw SweepError(db, "holds no sweep to report (run bip sweep first)")
+            }
+            for url in try ReportWriter(store: store, sweepName: name).write(to: URL(fileURLWithPath: output)) {
+                print(url.path)
+            }
+        }
+    }
+}
