@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
         .testTarget(name: "BIPTests", dependencies: ["BIP", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"]),
-        .testTarget(name: "CommandTests", dependencies: ["bip", "TestSupport"]),
+        .testTarget(name: "CommandTests", dependencies: ["bip", "Harness", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

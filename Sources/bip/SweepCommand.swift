@@ -29,7 +29,7 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("bench-rounds"), help: "Rounds of the interleaved dense / pruned throughput measurement.") var benchRounds: Int?
     @Option(help: "A JSON file with the sweep's fields (model, methods, sparsities, seeds, tasks, limit, protocol, seq_len, calibration, bench_seconds, bench_rounds).")
     var config: String?
-    @Flag(help: "The demonstration sweep: bip and wanda-sp at 0.2 on every task with --limit 40, report in reports/demo.") var demo = false
+    @Flag(help: "The demonstration sweep: bip and wanda-sp at 0.2 on every task with --limit 30, report in reports/demo.") var demo = false
     @Option(help: "The sweep's name (default: derived from its configuration).") var name: String?
     @Flag(help: "Continue a stored sweep (by --name, or by the same arguments).") var resume = false
     @Flag(name: .customLong("retry-failed"), help: "Run the sweep's failed jobs again, then whatever is left.") var retryFailed = false
@@ -38,7 +38,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "The SQLite results database.") var db = "bip.sqlite"
 
     static let demoConfig = SweepConfig(model: "smollm2-135m", methods: ["bip", "wanda-sp"], sparsities: [0.2],
-                                        tasks: TaskEvaluation.allTasks, limit: 40, calibration: "c4:64x128",
+                                        tasks: TaskEvaluation.allTasks, limit: 30, calibration: "c4:64x128",
                                         benchSeconds: 3, benchRounds: 1)
 
     func run() throws {

@@ -1,0 +1,160 @@
+import Foundation
+import Harness
+import TestSupport
+import XCTest
+
+/// `bip sweep`, `bip report` and `bip gate` on the real model with tiny limits: a sweep killed
+/// with SIGKILL or interrupted with Ctrl-C resumes without repeating or losing a task, two sweeps
+/// share one database, a failing job is recorded and retried, and the gate catches a regression.
+final class SweepCommandTests: XCTestCase {
+    var folder: URL!
+    var environment: [String: String] = [:]
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-sweep-\(UUID().uuidString)")
+        let home = folder.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: home.appendingPathComponent("models"), withIntermediateDirectories: true)
+        // The real model, seen through a fresh BIP_HOME so the pruned-model cache starts empty.
+        let model = URL(fileURLWithPath: try TestModel.ggufPath()).resolvingSymlinksInPath()
+        try FileManager.default.createSymbolicLink(at: home.appendingPathComponent("models/\(TestModel.fileName)"), withDestinationURL: model)
+        environment = ["BIP_HOME": home.path, "BIP_DATA": try TestModel.dataDirectory().path]
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    let tiny = ["--methods", "magnitude-l2", "--sparsities", "0.2", "--tasks", "wikitext2,arc_easy,piqa", "--limit", "3",
+                "--bench-seconds", "0"]
+
+    func sweep(_ arguments: [String], db: String) throws -> BipExecutable.Outcome {
+        try BipExecutable.run(["sweep"] + arguments + ["--db", db], environment: environment)
+    }
+
+    /// Waits until the database holds at least `count` task metrics (or the process ends).
+    func waitForMetrics(_ db: String, atLeast count: Int, while process: Process) throws {
+        let deadline = Date().addingTimeInterval(300)
+        while process.isRunning && Date() < deadline {
+            if FileManager.default.fileExists(atPath: db),
+               let store = try? ResultStore(path: db),
+               let runs = try? store.runs(), try runs.reduce(0, { $0 + (try store.metrics(runID: $1.id!).count) }) >= count {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
+    /// Every task metric of the database as `method task metric value` lines, sorted.
+    func results(_ db: String) throws -> [String] {
+        let store = try ResultStore(path: db)
+        var lines: [String] = []
+        for sweep in try store.sweeps() {
+            for job in try store.jobs(sweepID: sweep.id!) {
+                XCTAssertEqual(job.status, .done, "\(job.method): \(job.error ?? "")")
+                for m in try store.metrics(runID: try XCTUnwrap(job.evalRunID)) {
+                    lines.append("\(job.method) \(m.task) \(m.metric) \(m.value) \(m.n)")
+                    let samples = try store.samples(runID: job.evalRunID!, task: m.task)
+                    XCTAssertEqual(samples.count, m.task == "wikitext2" ? 0 : 3, "\(job.method) \(m.task)")
+                }
+            }
+        }
+        return lines.sorted()
+    }
+
+    func testKilledAndInterruptedSweepsResumeWithoutRepeatsOrLosses() throws {
+        let clean = folder.appendingPathComponent("clean.sqlite").path
+        let outcome = try sweep(tiny, db: clean)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stdout.contains("2 of 2 jobs done, 0 failed; 6 tasks evaluated"), outcome.stdout)
+        let expected = try results(clean)
+        XCTAssertEqual(expected.count, 2 * 5)
+
+        // Killed with SIGKILL after the first task is stored, then Ctrl-C after the fourth, then resumed.
+        let db = folder.appendingPathComponent("killed.sqlite").path
+        let first = try BipExecutable.start(["sweep"] + tiny + ["--db", db], environment: environment)
+        try waitForMetrics(db, atLeast: 1, while: first)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationReason, .uncaughtSignal)
+
+        let log = folder.appendingPathComponent("second")
+        let second = try BipExecutable.start(["sweep"] + tiny + ["--resume", "--db", db], environment: environment, log: log)
+        try waitForMetrics(db, atLeast: 5, while: second)
+        kill(second.processIdentifier, SIGINT)
+        second.waitUntilExit()
+        if second.terminationReason == .uncaughtSignal || second.terminationStatus != 0 {
+            XCTAssertEqual(second.terminationStatus, 130)
+            let stderr = try String(contentsOf: URL(fileURLWithPath: log.path + ".err"), encoding: .utf8)
+            XCTAssertTrue(stderr.contains("interrupted: every finished task is stored"), stderr)
+        }
+
+        let third = try sweep(tiny + ["--resume"], db: db)
+        XCTAssertEqual(third.status, 0, third.stderr)
+        XCTAssertEqual(try results(db), expected, "the same numbers as the uninterrupted sweep, each stored once")
+        let again = try sweep(tiny, db: db)
+        XCTAssertTrue(again.stdout.contains("2 of 2 jobs done, 0 failed; 0 tasks evaluated"), again.stdout)
+
+        // The report and the gate on that database.
+        let report = try BipExecutable.run(["report", "--db", db, "--output", folder.appendingPathComponent("report").path])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let markdown = try String(contentsOf: folder.appendingPathComponent("report/report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("| magnitude-l2 | 0.20 | 107.6M |"), markdown)
+        let baseline = folder.appendingPathComponent("baseline.json").path
+        XCTAssertEqual(try BipExecutable.run(["gate", "--db", db, "--baseline", baseline, "--write-baseline"]).status, 0)
+        let pass = try BipExecutable.run(["gate", "--db", db, "--baseline", baseline])
+        XCTAssertEqual(pass.status, 0, pass.stdout + pass.stderr)
+        XCTAssertTrue(pass.stdout.contains("gate passed: 10 results within tolerance"), pass.stdout)
+        // A baseline 5% better in perplexity than now: the gate fails and says which.
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: baseline))) as! [String: Any]
+        var entries = json["entries"] as! [[String: Any]]
+        for i in entries.indices where (entries[i]["key"] as! [String: Any])["metric"] as! String == "ppl" {
+            entries[i]["value"] = (entries[i]["value"] as! Double) / 1.05
+        }
+        json["entries"] = entries
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: baseline))
+        let fail = try BipExecutable.run(["gate", "--db", db, "--baseline", baseline])
+        XCTAssertEqual(fail.status, 1)
+        XCTAssertTrue(fail.stdout.contains("regression dense wikitext2 ppl (limit 3)"), fail.stdout)
+        XCTAssertTrue(fail.stdout.contains("gate FAILED: 2 of 10"), fail.stdout)
+    }
+
+    func testTwoSweepsWriteOneDatabaseAtOnce() throws {
+        let db = folder.appendingPathComponent("shared.sqlite").path
+        let a = try BipExecutable.start(["sweep", "--methods", "magnitude-l1", "--sparsities", "0.2", "--tasks", "arc_easy,piqa",
+                                         "--limit", "3", "--bench-seconds", "0", "--db", db], environment: environment)
+        let b = try BipExecutable.start(["sweep", "--methods", "random", "--sparsities", "0.2", "--tasks", "arc_easy,piqa",
+                                         "--limit", "3", "--bench-seconds", "0", "--db", db], environment: environment)
+        a.waitUntilExit()
+        b.waitUntilExit()
+        XCTAssertEqual(a.terminationStatus, 0)
+        XCTAssertEqual(b.terminationStatus, 0)
+        let store = try ResultStore(path: db)
+        XCTAssertEqual(try store.sweeps().count, 2)
+        let lines = try results(db)
+        XCTAssertEqual(lines.count, 2 * 2 * 4, "two sweeps × two jobs × (acc, acc_norm) × two tasks")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("dense") }.count, 8, "each sweep has its own dense run")
+    }
+
+    func testAFailingJobIsRecordedTheSweepGoesOnAndRetryRunsIt() throws {
+        let db = folder.appendingPathComponent("failing.sqlite").path
+        let arguments = ["--methods", "magnitude-l2", "--sparsities", "0.95,0.2", "--tasks", "arc_easy", "--limit", "2",
+                         "--bench-seconds", "0", "--name", "failing"]
+        let outcome = try sweep(arguments, db: db)
+        XCTAssertEqual(outcome.status, 1)
+        XCTAssertTrue(outcome.stdout.contains("2 of 3 jobs done, 1 failed"), outcome.stdout)
+        XCTAssertTrue(outcome.stdout.contains("largest reachable"), outcome.stdout)
+        let store = try ResultStore(path: db)
+        let jobs = try store.jobs(sweepID: try XCTUnwrap(try store.sweep(named: "failing")).id!)
+        XCTAssertEqual(jobs.map(\.status), [.done, .failed, .done])
+        let retry = try sweep(["--name", "failing", "--retry-failed"], db: db)
+        XCTAssertEqual(retry.status, 1)
+        XCTAssertEqual(try store.jobs(sweepID: jobs[0].sweepID).map(\.attempts), [1, 2, 1])
+        // A name that is not stored, and a configuration file with a wrong field.
+        let missing = try sweep(["--resume", "--name", "nope"], db: db)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("no sweep named 'nope' (stored: failing)"), missing.stderr)
+        let config = folder.appendingPathComponent("sweep.json")
+        try Data(#"{"methods": ["bip"], "sparsities": "0.2"}"#.utf8).write(to: config)
+        let bad = try sweep(["--config", config.path], db: db)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("\(config.path): not a sweep configuration: field 'sparsities' has the wrong type"), bad.stderr)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+@testable import Harness
+import XCTest
+
+/// The report of a sweep stored by hand: the paper's metric mix, averages, changes against
+/// dense, bold winners, the tidy CSV and the plots, byte for byte the same on every rendering.
+final class ReportTests: XCTestCase {
+    var folder: URL!
+    var store: ResultStore!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    /// wikitext2 ppl, hellaswag (acc, acc_norm), piqa (acc, acc_norm) of each job.
+    let values: [String: (Double, Double, Double, Double, Double)] = [
+        "dense|0.0": (50, 0.40, 0.50, 0.70, 0.60),
+        "bip|0.2": (60, 0.35, 0.45, 0.65, 0.66),
+        "bip|0.4": (90, 0.30, 0.35, 0.60, 0.55),
+        "flap|0.2": (70, 0.38, 0.40, 0.66, 0.50),
+        "flap|0.4": (120, 0.25, 0.30, 0.55, 0.52),
+    ]
+
+    func makeSweep() throws {
+        let config = SweepConfig(model: "smollm2-135m", methods: ["bip", "flap"], sparsities: [0.2, 0.4],
+                                 tasks: ["wikitext2", "hellaswag", "piqa"], limit: 20, calibration: "c4:8x128")
+        let sweep = try store.plan(name: "test", config: config.json, jobs: config.jobs, at: "2026-01-01T00:00:00Z")
+        for var job in try store.jobs(sweepID: sweep.id!) {
+            let run = try store.insert(EvalRun(
+                modelPath: "/models/\(job.method)", modelSHA256: "sha-\(job.method)", parameters: 100, evalProtocol: "llm-pruner",
+                options: #"{"sweep":"test"}"#, bipVersion: "0.1.0", bipCommit: "c0ffee", host: "box",
+                startedAt: "2026-01-01T00:0\(job.position):00Z", finishedAt: "2026-01-01T00:0\(job.position):30Z"))
+            let v = values["\(job.method)|\(job.sparsity)"]!
+            try store.record([
+                TaskMetric(runID: run.id!, task: "wikitext2", metric: "ppl", value: v.0, stderr: nil, n: 2540, detail: nil),
+                TaskMetric(runID: run.id!, task: "hellaswag", metric: "acc", value: v.1, stderr: 0.1, n: 20, detail: nil),
+                TaskMetric(runID: run.id!, task: "hellaswag", metric: "acc_norm", value: v.2, stderr: 0.11, n: 20, detail: nil),
+                TaskMetric(runID: run.id!, task: "piqa", metric: "acc", value: v.3, stderr: 0.1, n: 20, detail: nil),
+                TaskMetric(runID: run.id!, task: "piqa", metric: "acc_norm", value: v.4, stderr: 0.1, n: 20, detail: nil),
+            ], samples: [])
+            job.status = .done
+            job.evalRunID = run.id
+            job.parameters = job.isDense ? 134_500_000 : (job.sparsity == 0.2 ? 107_600_000 : 80_700_000)
+            job.tokensPerSecond = job.isDense ? 200 : 200 / (1 - job.sparsity)
+            job.denseTokensPerSecond = 200
+            try store.update(job)
+        }
+    }
+
+    func testPaperTableAveragesDeltasAndBold() throws {
+        try makeSweep()
+        let files = try ReportWriter(store: store, sweepName: "test").write(to: folder.appendingPathComponent("out"))
+        XCTAssertEqual(files.map(\.lastPathComponent), ["wikitext2-ppl.svg", "average-accuracy.svg", "report.md", "results.csv"])
+        let report = try String(contentsOf: folder.appendingPathComponent("out/report.md"), encoding: .utf8)
+        // Paper metrics: HellaSwag acc_norm, PIQA acc; average = their mean. Best per sparsity bold.
+        XCTAssertTrue(report.contains("| method | sparsity | parameters | speed-up | WikiText2 | HellaSwag | PIQA | average |"), report)
+        XCTAssertTrue(report.contains("| dense | 0 | 134.5M | 1.00× | 50.00 | 50.00 | 70.00 | 60.00 |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.20 | 107.6M | 1.25× | **60.00** | **45.00** | 65.00 | **55.00** |"), report)
+        XCTAssertTrue(report.contains("| flap | 0.20 | 107.6M | 1.25× | 70.00 | 40.00 | **66.00** | 53.00 |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.40 | 80.7M | 1.67× | **90.00** | **35.00** | **60.00** | **47.50** |"), report)
+        // Changes against dense.
+        XCTAssertTrue(report.contains("| bip | 0.20 | 107.6M | 1.25× | **+10.00** | **-5.00** | -5.00 | **-5.00** |"), report)
+        XCTAssertTrue(report.contains("| flap | 0.40 | 80.7M | 1.67× | +70.00 | -20.00 | -15.00 | -17.50 |"), report)
+        // acc everywhere: HellaSwag acc; dense average (40 + 70) / 2.
+        XCTAssertTrue(report.contains("| dense | 0 | 134.5M | 1.00× | 50.00 | 40.00 | 70.00 | 55.00 |"), report)
+        XCTAssertTrue(report.contains("| flap | 0.20 | 107.6M | 1.25× | 70.00 | **38.00** | **66.00** | **52.00** |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.20 | ±11.00 | ±10.00 | 20 |"), report)
+        XCTAssertTrue(report.contains("--limit 20"), report)
+        XCTAssertTrue(report.contains("bip 0.1.0 at commit c0ffee"), report)
+        XCTAssertTrue(report.contains("![WikiText2 perplexity against sparsity](wikitext2-ppl.svg)"), report)
+
+        // The same database gives the same bytes.
+        let again = try ReportWriter(store: store, sweepName: "test").write(to: folder.appendingPathComponent("again"))
+        for (a, b) in zip(files, again) { XCTAssertEqual(try Data(contentsOf: a), try Data(contentsOf: b), a.lastPathComponent) }
+    }
+
+    func testTidyCSV() throws {
+        try makeSweep()
+        _ = try ReportWriter(store: store, sweepName: "test").write(to: folder)
+        let lines = try String(contentsOf: folder.appendingPathComponent("results.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines[0], "sweep,run_id,model,method,sparsity,seed,task,metric,value,stderr,n,protocol")
+        // 5 jobs × (5 metrics + parameters, tokens/s, dense tokens/s, speed-up).
+        XCTAssertEqual(lines.count, 1 + 5 * 9)
+        XCTAssertTrue(lines.contains("test,2,smollm2-135m,bip,0.2,0,hellaswag,acc_norm,0.45,0.11,20,llm-pruner"), "\(lines)")
+        XCTAssertTrue(lines.contains("test,1,smollm2-135m,dense,0,0,wikitext2,ppl,50,,2540,llm-pruner"), "\(lines)")
+        XCTAssertTrue(lines.contains("test,5,smollm2-135m,flap,0.4,0,efficiency,parameters,80700000,,,llm-pruner"), "\(lines)")
+    }
+
+    func testPlotsHaveALinePerMethodAndTheDenseLevel() throws {
+        try makeSweep()
+        _ = try ReportWriter(store: store, sweepName: "test").write(to: folder)
+        let svg = try String(contentsOf: folder.appendingPathComponent("wikitext2-ppl.svg"), encoding: .utf8)
+        XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2)
+        XCTAssertEqual(svg.components(separatedBy: "stroke-dasharray").count - 1, 2, "the dense level and its legend entry")
+        for label in [">bip<", ">flap<", ">dense<", ">perplexity<", ">0.20<", ">0.40<"] { XCTAssertTrue(svg.contains(label), label) }
+        // Log-scale ticks at 1, 2, 5 × 10^k inside [50 / 1.1, 120 · 1.1].
+        XCTAssertEqual(SVGLinePlot.logTicks(50, 120).0, [50, 100])
+        // Span 12.5 -> raw step 2.5 -> step 5; ends floor(46.875 / 5) · 5 and ceil(60.625 / 5) · 5.
+        XCTAssertEqual(SVGLinePlot.linearTicks(47.5, 60).0, [45, 50, 55, 60, 65])
+    }
+
+    func testUnknownSweepIsAnErrorListingTheStoredOnes() throws {
+        try makeSweep()
+        XCTAssertThrowsError(try ReportWriter(store: store, sweepName: "nope").write(to: folder)) { error in
+            XCTAssertTrue("\(error)".contains("no sweep named 'nope' (stored: test)"), "\(error)")
+        }
+    }
+}
