@@ -42,7 +42,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
 
     func testLoaderPicksTheSentencePieceTokenizerForAVocabularyOnlyGGUF() throws {
         let path = try Self.fixtureResult.get().vocabulary.path
-        let tokenizer = try TokenizerLoader.load(gguf: GGUFFile(path: path))
+        let tokenizer = try TokenizerLoader.load(path: path)
         XCTAssertTrue(tokenizer is SentencePieceBPETokenizer)
         XCTAssertEqual(tokenizer.encode("Hello world", parseSpecial: false), try Self.llamaResult.get().encode("Hello world", parseSpecial: false))
     }

@@ -121,15 +121,17 @@ public struct SentencePieceBPETokenizer: Tokenizer {
     /// must be text tokens. A repeated pair keeps its first rank.
     private static func merges(_ pairs: [(left: String, right: String)], pieces: [(text: String, id: Int)],
                                source: String) throws -> [UInt64: SentencePieceBPEModel.Merge] {
-        var ids: [String: Int32] = [:]
-        for piece in pieces where ids[piece.text] == nil { ids[piece.text] = Int32(piece.id) }
+        // Keyed by exact UTF-8: vocabularies hold canonically equivalent spellings as distinct tokens.
+        var ids: [[UInt8]: Int32] = [:]
+        for piece in pieces where ids[Array(piece.text.utf8)] == nil { ids[Array(piece.text.utf8)] = Int32(piece.id) }
         var merges: [UInt64: SentencePieceBPEModel.Merge] = [:]
         merges.reserveCapacity(pairs.count)
         for (rank, pair) in pairs.enumerated() {
-            guard let left = ids[pair.left], let right = ids[pair.right], let result = ids[pair.left + pair.right] else {
+            let left = Array(pair.left.utf8), right = Array(pair.right.utf8)
+            guard let leftID = ids[left], let rightID = ids[right], let result = ids[left + right] else {
                 throw ModelFileError(source, "merge \(rank) ('\(pair.left)', '\(pair.right)') uses or makes a piece that is not a text token of the vocabulary")
             }
-            let key = SentencePieceBPEModel.pairKey(left, right)
+            let key = SentencePieceBPEModel.pairKey(leftID, rightID)
             if merges[key] == nil { merges[key] = .init(rank: Int32(rank), result: result) }
         }
         return merges

@@ -1,5 +1,24 @@
-/// Reads a tokenizer without any weights, from a GGUF file (a model or a vocabulary-only file).
+import Foundation
+
+/// Finds and reads a tokenizer without any weights: from a GGUF file (a model or a
+/// vocabulary-only file), an HF `tokenizer.json`, or a directory holding a `tokenizer.json`.
 public enum TokenizerLoader {
+    /// The tokenizer of the GGUF, `tokenizer.json` or directory at `path`.
+    public static func load(path: String) throws -> any Tokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFileError(path, "no such file or directory")
+        }
+        if isDirectory.boolValue {
+            let json = URL(fileURLWithPath: path).appendingPathComponent(HFTokenizerJSON.fileName).path
+            guard FileManager.default.fileExists(atPath: json) else {
+                throw ModelFileError(path, "the directory holds no \(HFTokenizerJSON.fileName)")
+            }
+            return try HFTokenizerJSON.load(path: json)
+        }
+        return path.hasSuffix(".json") ? try HFTokenizerJSON.load(path: path) : try load(gguf: GGUFFile(path: path))
+    }
+
     /// The tokenizer in a GGUF file's metadata, chosen by `tokenizer.ggml.model`: "gpt2" is a
     /// byte-level BPE, "llama" a SentencePiece BPE.
     public static func load(gguf: GGUFFile) throws -> any Tokenizer {
