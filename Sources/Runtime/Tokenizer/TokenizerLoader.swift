@@ -1,8 +1,12 @@
 import Foundation
 
 /// Finds and reads a tokenizer without any weights: from a GGUF file (a model or a
-/// vocabulary-only file), an HF `tokenizer.json`, or a directory holding a `tokenizer.json`.
+/// vocabulary-only file), an HF `tokenizer.json`, or a directory holding a `tokenizer.json` (or,
+/// as model directories written by earlier versions of bip do, a `tokenizer.gguf`).
 public enum TokenizerLoader {
+    /// The tokenizer-only GGUF a directory may hold instead of a tokenizer.json.
+    public static let directoryGGUFName = "tokenizer.gguf"
+
     /// The tokenizer of the GGUF, `tokenizer.json` or directory at `path`.
     public static func load(path: String) throws -> any Tokenizer {
         var isDirectory: ObjCBool = false
@@ -10,11 +14,14 @@ public enum TokenizerLoader {
             throw ModelFileError(path, "no such file or directory")
         }
         if isDirectory.boolValue {
-            let json = URL(fileURLWithPath: path).appendingPathComponent(HFTokenizerJSON.fileName).path
-            guard FileManager.default.fileExists(atPath: json) else {
-                throw ModelFileError(path, "the directory holds no \(HFTokenizerJSON.fileName)")
+            let directory = URL(fileURLWithPath: path)
+            let json = directory.appendingPathComponent(HFTokenizerJSON.fileName).path
+            if FileManager.default.fileExists(atPath: json) { return try HFTokenizerJSON.load(path: json) }
+            let gguf = directory.appendingPathComponent(directoryGGUFName).path
+            guard FileManager.default.fileExists(atPath: gguf) else {
+                throw ModelFileError(path, "the directory holds no \(HFTokenizerJSON.fileName) (nor \(directoryGGUFName))")
             }
-            return try HFTokenizerJSON.load(path: json)
+            return try load(gguf: GGUFFile(path: gguf))
         }
         return path.hasSuffix(".json") ? try HFTokenizerJSON.load(path: path) : try load(gguf: GGUFFile(path: path))
     }
