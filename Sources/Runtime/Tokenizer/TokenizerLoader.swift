@@ -1,8 +1,8 @@
 import Foundation
 
 /// Finds and reads a tokenizer without any weights: from a GGUF file (a model or a
-/// vocabulary-only file), an HF `tokenizer.json`, or a directory holding a `tokenizer.json` (or,
-/// as model directories written by earlier versions of bip do, a `tokenizer.gguf`).
+/// vocabulary-only file), an HF `tokenizer.json`, or a directory holding a `tokenizer.json` (or
+/// else a `tokenizer.gguf`, as model directories written by earlier versions of bip do).
 public enum TokenizerLoader {
     /// The tokenizer-only GGUF a directory may hold instead of a tokenizer.json.
     public static let directoryGGUFName = "tokenizer.gguf"
