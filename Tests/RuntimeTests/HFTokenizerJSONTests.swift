@@ -265,9 +265,12 @@ final class HFTokenizerJSONTests: XCTestCase {
         let first = try XCTUnwrap(try TokenizerLoader.load(path: write(sentencePieceJSON(normalizer: NSNull(), preTokenizer: metaspace),
                                                                        config: ["add_bos_token": false, "bos_token": "<s>"], name: "first"))
             as? SentencePieceBPETokenizer)
-        XCTAssertEqual(first.spacePrefix, .firstSegment)
+        XCTAssertEqual(first.spacePrefix, .metaspace(firstSegmentOnly: true))
         XCTAssertEqual(first.encode("<s>a", parseSpecial: true), [1, 260])
         XCTAssertEqual(first.encode("a", parseSpecial: false), [263])
+        // Metaspace adds no "▁" where the text already starts with a space; the legacy layout does.
+        XCTAssertEqual(first.encode(" a", parseSpecial: false), [263])
+        XCTAssertEqual(legacy.encode(" a", parseSpecial: false), [259, 263])
         XCTAssertFalse(first.addsBOS)
         XCTAssertEqual(first.bosID, 1)
     }

@@ -134,7 +134,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
     }
 
     func testSpecialAndUserDefinedTokens() throws {
-        let every = try miniature(), first = try miniature(spacePrefix: .firstSegment)
+        let every = try miniature(), first = try miniature(spacePrefix: .metaspace(firstSegmentOnly: true))
         XCTAssertEqual(every.encode("<s>a", parseSpecial: true), [1, 265])
         XCTAssertEqual(first.encode("<s>a", parseSpecial: true), [1, 260])
         // Without parseSpecial "<s>" is text: none of its characters is a piece.
@@ -143,6 +143,16 @@ final class SentencePieceTokenizerTests: XCTestCase {
         XCTAssertEqual(every.encode("axy", parseSpecial: false), [265, 268])
         XCTAssertEqual(every.encode("axya", parseSpecial: false), [265, 268, 265])
         XCTAssertEqual(first.encode("axya", parseSpecial: false), [265, 268, 260])
+    }
+
+    func testMetaspaceAddsNoPrefixBeforeALeadingSpace() throws {
+        // The dummy prefix always adds "▁"; Metaspace only where the text does not start with one.
+        XCTAssertEqual(try miniature().encode(" a", parseSpecial: false), [259, 265])
+        let always = try miniature(spacePrefix: .metaspace(firstSegmentOnly: false))
+        XCTAssertEqual(always.encode(" a", parseSpecial: false), [265])
+        XCTAssertEqual(always.encode("a", parseSpecial: false), [265])
+        XCTAssertEqual(always.encode("<s>a", parseSpecial: true), [1, 265])
+        XCTAssertEqual(always.encode("<s> a", parseSpecial: true), [1, 265])
     }
 
     // MARK: errors

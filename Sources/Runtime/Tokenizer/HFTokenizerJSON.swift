@@ -145,8 +145,8 @@ public enum HFTokenizerJSON {
                   preTokenizers[0]["replacement"]?.string ?? "▁" == "▁", preTokenizers[0]["split"]?.bool != true {
             let metaspace = preTokenizers[0]
             switch metaspace["prepend_scheme"]?.string ?? (metaspace["add_prefix_space"]?.bool == false ? "never" : "always") {
-            case "always": return .everySegment
-            case "first": return .firstSegment
+            case "always": return .metaspace(firstSegmentOnly: false)
+            case "first": return .metaspace(firstSegmentOnly: true)
             case "never": return .none
             default: break
             }

@@ -7,12 +7,14 @@
 /// Immutable, so safe to use from several threads at once.
 public struct SentencePieceBPETokenizer: Tokenizer {
     /// Where the dummy prefix "▁" goes.
-    public enum SpacePrefix: Sendable {
+    public enum SpacePrefix: Sendable, Equatable {
         /// Before every stretch of text between special tokens (llama.cpp's `add_space_prefix`,
-        /// HF's `Prepend("▁")` normalizer, Metaspace `prepend_scheme: "always"`).
+        /// sentencepiece's dummy prefix, HF's `Prepend("▁")` normalizer).
         case everySegment
-        /// Only before text at the very start (Metaspace `prepend_scheme: "first"`).
-        case firstSegment
+        /// HF's Metaspace pre-tokenizer: before a stretch of text that does not already start
+        /// with a space; with `firstSegmentOnly` (`prepend_scheme: "first"`) only at the very
+        /// start of the text, else (`"always"`) after special tokens too.
+        case metaspace(firstSegmentOnly: Bool)
         /// Nowhere.
         case none
     }
@@ -154,7 +156,8 @@ public struct SentencePieceBPETokenizer: Tokenizer {
                 let prefixed: Bool
                 switch spacePrefix {
                 case .everySegment: prefixed = followsSpecial
-                case .firstSegment: prefixed = range.lowerBound == 0
+                case .metaspace(let firstSegmentOnly):
+                    prefixed = (firstSegmentOnly ? range.lowerBound == 0 : followsSpecial) && scalarText.scalars[range.lowerBound] != " "
                 case .none: prefixed = false
                 }
                 var escaped: [UInt8] = prefixed ? [0xE2, 0x96, 0x81] : []
