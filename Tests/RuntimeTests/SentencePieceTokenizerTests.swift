@@ -58,6 +58,19 @@ final class SentencePieceTokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.decode([1, 2]), "<s></s>")
     }
 
+    /// Tokenizing the whole WikiText-2 test text with the LLaMA vocabulary and back; the time is
+    /// printed (meaningful in release mode).
+    func testWikiText2RoundTripsQuickly() throws {
+        let tokenizer = try Self.llamaResult.get()
+        let text = try String(contentsOf: TestModel.sharedFile("data/wikitext2/wikitext-2-raw-v1.test.joined.txt"), encoding: .utf8)
+        let start = Date()
+        let ids = tokenizer.encode(text, parseSpecial: false)
+        let seconds = Date().timeIntervalSince(start)
+        print("WikiText-2 test with the LLaMA vocabulary: \(text.utf8.count) bytes -> \(ids.count) tokens in \(String(format: "%.3f", seconds)) s")
+        XCTAssertEqual(tokenizer.decode(ids), text)
+        XCTAssertLessThan(seconds, 60)
+    }
+
     // MARK: a miniature vocabulary (expected ids worked out by hand)
 
     /// <unk> 0, <s> 1, </s> 2, the byte tokens <0x00>…<0xFF> as 3…258, then `extra`.
