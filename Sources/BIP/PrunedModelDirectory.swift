@@ -3,8 +3,10 @@ import Runtime
 
 /// A pruned model on disk, HF-style: `model.safetensors` (HF tensor names, rotate-half q/k rows as
 /// held in memory), `config.json` (LlamaForCausalLM fields plus a `bip` section with every
-/// layer's shapes: query heads, KV map, FFN width, biases, and the pruning provenance) and
-/// `tokenizer.gguf` (the source vocabulary, see `TokenizerFile`).
+/// layer's shapes: query heads, KV map, FFN width, biases, and the pruning provenance),
+/// `tokenizer.json` and `tokenizer_config.json` (the source tokenizer converted to HF's format,
+/// which `load` reads) and `tokenizer.gguf` (the source vocabulary as it was, see `TokenizerFile`,
+/// the source when the directory is pruned again).
 public enum PrunedModelDirectory {
     /// How the model was made, written under `bip` in config.json.
     public struct Provenance: Sendable {
@@ -61,6 +63,7 @@ public enum PrunedModelDirectory {
                                               options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try json.write(to: url.appendingPathComponent(configFile))
         try TokenizerFile.write(from: tokenizerSource, to: url.appendingPathComponent(TokenizerFile.fileName))
+        try HFTokenizerJSON.write(fromGGUF: tokenizerSource, to: url)
     }
 
     /// Whether `path` is a directory holding a config.json (a model written by `write`).
@@ -137,7 +140,7 @@ public enum PrunedModelDirectory {
         let model = LlamaModel(config: modelConfig, tokenEmbedding: try tensor("model.embed_tokens.weight", [vocab, d]),
                                layers: layers, outputNorm: try tensor("model.norm.weight", [d]),
                                lmHead: tied ? nil : try tensor("lm_head.weight", [vocab, d]))
-        let tokenizer = try ByteLevelBPETokenizer(gguf: try GGUFFile(path: url.appendingPathComponent(TokenizerFile.fileName).path))
+        let tokenizer = try TokenizerLoader.load(path: url.path)
         return LoadedModel(path: url.path, weightsFile: url.appendingPathComponent(weightsFile).path, model: model, tokenizer: tokenizer)
     }
 

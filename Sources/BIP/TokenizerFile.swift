@@ -3,7 +3,7 @@ import Runtime
 
 /// A tokenizer-only GGUF file (`tokenizer.gguf`): version 3, no tensors, the source model's
 /// `tokenizer.*` metadata copied exactly, plus `general.architecture` and `general.type =
-/// "tokenizer"`. `ByteLevelBPETokenizer(gguf:)` reads it like the model file it came from.
+/// "tokenizer"`. `TokenizerLoader.load(gguf:)` reads it like the model file it came from.
 public enum TokenizerFile {
     public static let fileName = "tokenizer.gguf"
 

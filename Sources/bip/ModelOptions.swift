@@ -15,6 +15,12 @@ struct ModelOptions: ParsableArguments {
                               loaded.model.parameterCount, Date().timeIntervalSince(started)))
         return loaded
     }
+
+    /// Only the tokenizer of `model`, without reading any weights: `model` may also be a
+    /// vocabulary-only GGUF, a tokenizer.json, or a directory holding one.
+    func loadTokenizer() throws -> any Tokenizer {
+        try TokenizerLoader.load(path: ModelCache().resolve(model, progress: Console.status).path)
+    }
 }
 
 /// Reports a bad-input error (model file, data file, results database, pruning request) as one

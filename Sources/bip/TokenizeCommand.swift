@@ -1,9 +1,10 @@
 import ArgumentParser
 import Runtime
 
-/// `bip tokenize`: the model's token ids of a text.
+/// `bip tokenize`: the token ids of a text, from a model's tokenizer or a tokenizer alone
+/// (no weights are read).
 struct TokenizeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Print the token ids of a text (no BOS).")
+    static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Print the token ids of a text (no BOS). --model may also be a tokenizer alone: a vocabulary-only .gguf, a tokenizer.json, or a directory holding one.")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "The text to tokenize.") var text: String
     @Flag(help: "Parse special-token strings such as <|im_start|> as their single ids.") var special = false
@@ -11,8 +12,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try modelOptions.load()
-            let ids = loaded.tokenizer.encode(text, parseSpecial: special)
+            let ids = try modelOptions.loadTokenizer().encode(text, parseSpecial: special)
             if json {
                 try Console.printJSON(["ids": ids])
             } else {

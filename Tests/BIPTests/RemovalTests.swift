@@ -81,6 +81,16 @@ final class RemovalTests: XCTestCase {
         }
         let text = "The 3 quick brown foxes jumped over 12 lazy dogs."
         XCTAssertEqual(back.tokenizer.encode(text, parseSpecial: false), loaded.tokenizer.encode(text, parseSpecial: false))
+        // The directory's tokenizer is its tokenizer.json, and gives the reference ids.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path))
+        let fromJSON = try TokenizerLoader.load(path: directory.appendingPathComponent("tokenizer.json").path)
+        XCTAssertTrue(fromJSON is ByteLevelBPETokenizer && back.tokenizer is ByteLevelBPETokenizer)
+        XCTAssertEqual(back.tokenizer.bosID, 1)
+        XCTAssertEqual(back.tokenizer.eosID, 2)
+        for testCase in try TestInputs.tokenizerCases() {
+            XCTAssertEqual(back.tokenizer.encode(testCase.text, parseSpecial: testCase.special), testCase.ids, testCase.text)
+            XCTAssertEqual(fromJSON.encode(testCase.text, parseSpecial: testCase.special), testCase.ids, testCase.text)
+        }
         let tokens = back.tokenizer.encode(text, parseSpecial: false)
         XCTAssertEqual(TestInputs.maxAbsDifference(TestInputs.logits(back.model, tokens), TestInputs.logits(outcome.model, tokens)), 0)
     }

@@ -17,6 +17,16 @@ enum TestInputs {
         return fixture
     }
 
+    /// The default model's reference tokenizations, `fixtures/smollm2/tokenizer-cases.json`.
+    static func tokenizerCases() throws -> [(text: String, ids: [Int], special: Bool)] {
+        struct Fixture: Decodable {
+            struct Case: Decodable { let text: String; let ids: [Int]; let special_tokens: Bool }
+            let cases: [Case]
+        }
+        let data = try Data(contentsOf: try TestModel.sharedFile("fixtures/smollm2/tokenizer-cases.json"))
+        return try JSONDecoder().decode(Fixture.self, from: data).cases.map { ($0.text, $0.ids, $0.special_tokens) }
+    }
+
     /// Logits of every position of `tokens`.
     static func logits(_ model: LlamaModel, _ tokens: [Int]) -> [[Float]] {
         let forward = ForwardPass(model: model)

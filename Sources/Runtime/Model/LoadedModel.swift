@@ -22,7 +22,7 @@ public struct LoadedModel: Sendable {
         let url = try cache.resolve(spec, progress: progress)
         let gguf = try GGUFFile(path: url.path)
         return LoadedModel(path: url.path, model: try GGUFModelLoader.load(gguf),
-                           tokenizer: try ByteLevelBPETokenizer(gguf: gguf))
+                           tokenizer: try TokenizerLoader.load(gguf: gguf))
     }
 
     /// The sha256 of the weights file (reads the whole file).

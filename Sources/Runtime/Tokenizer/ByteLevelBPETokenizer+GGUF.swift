@@ -12,24 +12,13 @@ extension ByteLevelBPETokenizer {
             let known = PreTokenizer.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             throw ModelFileError(file, "unknown pre-tokenizer '\(preName)' in tokenizer.ggml.pre (bip knows \(known))")
         }
-
-        func metadata<T>(_ key: String, _ expected: String, _ read: (GGUFValue) -> T?) throws -> T {
-            guard let value = gguf.metadata[key] else { throw ModelFileError(file, "missing metadata '\(key)'") }
-            guard let result = read(value) else {
-                throw ModelFileError(file, "metadata '\(key)' should be \(expected)")
-            }
-            return result
-        }
-        let addsBOS = gguf.metadata["tokenizer.ggml.add_bos_token"] == nil
-            ? false : try metadata("tokenizer.ggml.add_bos_token", "a bool", \.bool)
-
         try self.init(
-            tokens: try metadata("tokenizer.ggml.tokens", "an array of strings", \.strings),
-            merges: try metadata("tokenizer.ggml.merges", "an array of strings", \.strings),
-            tokenTypes: try metadata("tokenizer.ggml.token_type", "an array of integers", \.ints),
-            bosID: try metadata("tokenizer.ggml.bos_token_id", "an integer", \.int),
-            eosID: try metadata("tokenizer.ggml.eos_token_id", "an integer", \.int),
-            addsBOS: addsBOS,
+            tokens: try gguf.requireValue("tokenizer.ggml.tokens", "an array of strings", \.strings),
+            merges: try gguf.requireValue("tokenizer.ggml.merges", "an array of strings", \.strings),
+            tokenTypes: try gguf.requireValue("tokenizer.ggml.token_type", "an array of integers", \.ints),
+            bosID: try gguf.requireValue("tokenizer.ggml.bos_token_id", "an integer", \.int),
+            eosID: try gguf.requireValue("tokenizer.ggml.eos_token_id", "an integer", \.int),
+            addsBOS: try gguf.optionalValue("tokenizer.ggml.add_bos_token", "a bool", \.bool) ?? false,
             preTokenizer: preTokenizer,
             source: file)
     }

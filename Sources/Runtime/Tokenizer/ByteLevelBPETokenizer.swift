@@ -1,3 +1,5 @@
+import Foundation
+
 /// GPT-2 style byte-level BPE, as llama.cpp and HF `tokenizers` do it: text is cut into pieces
 /// by a `PreTokenizer`, each piece's UTF-8 bytes start as one symbol per byte, and adjacent
 /// symbols are merged by rank until no merge applies. Optionally the strings of control and
@@ -6,15 +8,12 @@
 /// `encode` keeps a cache of piece -> ids for the duration of one call, so the tokenizer is
 /// immutable and safe to use from several threads at once.
 public struct ByteLevelBPETokenizer: Tokenizer {
-    /// GGUF token types (`tokenizer.ggml.token_type`).
-    public enum TokenType: Int, Sendable {
-        case normal = 1, unknown, control, userDefined, unused, byte
-    }
-
     public let addsBOS: Bool
     public let bosID: Int?
     public let eosID: Int?
     public let preTokenizer: PreTokenizer
+    /// Whether text is put in Unicode normalization form C first (HF's `NFC` normalizer, Qwen2).
+    public let appliesNFC: Bool
     public var vocabularySize: Int { tokenBytes.count }
 
     private let model: BPEModel
@@ -26,7 +25,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     /// spelling, `merges` as "left right" lines by priority, `tokenTypes` as GGUF token type
     /// numbers (one per token). `source` names the data in errors.
     public init(tokens: [String], merges: [String], tokenTypes: [Int], bosID: Int?, eosID: Int?,
-                addsBOS: Bool, preTokenizer: PreTokenizer, source: String = "tokenizer") throws {
+                addsBOS: Bool, preTokenizer: PreTokenizer, appliesNFC: Bool = false, source: String = "tokenizer") throws {
         guard !tokens.isEmpty else { throw ModelFileError(source, "the vocabulary has no tokens") }
         guard tokenTypes.count == tokens.count else {
             throw ModelFileError(source, "\(tokenTypes.count) token types for \(tokens.count) tokens")
@@ -47,9 +46,11 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         self.eosID = eosID
         self.addsBOS = addsBOS
         self.preTokenizer = preTokenizer
+        self.appliesNFC = appliesNFC
     }
 
-    public func encode(_ text: String, parseSpecial: Bool) -> [Int] {
+    public func encode(_ rawText: String, parseSpecial: Bool) -> [Int] {
+        let text = appliesNFC ? rawText.precomposedStringWithCanonicalMapping : rawText
         let scalarText = ScalarText(text)
         let bytes = Array(text.utf8)
         var ids: [Int] = []
