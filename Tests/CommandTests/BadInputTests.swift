@@ -14,32 +14,6 @@ final class BadInputTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-    struct Outcome {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    /// Runs the `bip` built next to this test bundle.
-    func bip(_ arguments: [String]) throws -> Outcome {
-        // The test bundle is (Linux) or sits in (macOS) the products folder that holds `bip`.
-        let bundle = Bundle(for: Self.self).bundleURL
-        let executable = try XCTUnwrap([bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("bip") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }, "bip not found next to \(bundle.path)")
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     func testTruncatedModelFile() throws {
         let model = try Data(contentsOf: URL(fileURLWithPath: try TestModel.ggufPath()).resolvingSymlinksInPath())
         let truncated = folder.appendingPathComponent("truncated.gguf")
