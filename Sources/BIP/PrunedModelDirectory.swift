@@ -90,7 +90,7 @@ public enum PrunedModelDirectory {
         let d = config.modelConfig.hiddenSize, hd = config.modelConfig.headDim, vocab = config.modelConfig.vocabularySize
 
         // Per layer: the KV head of each query head, the KV head count and the FFN width.
-        var shapes: [(map: [Int], kvHeads: Int, ffn: Int)]
+        let shapes: [(map: [Int], kvHeads: Int, ffn: Int)]
         if let bip = config.json["bip"] {
             guard let layerInfo = (bip as? [String: Any])?["layers"] as? [[String: Any]] else {
                 throw ModelFileError(config.path, "the 'bip' section has no 'layers' list")
@@ -181,7 +181,7 @@ public enum PrunedModelDirectory {
             "num_attention_heads": model.layers.map(\.queryHeads).max() ?? 0,
             "num_key_value_heads": model.layers.map(\.kvHeads).max() ?? 0,
             "num_hidden_layers": model.layers.count, "vocab_size": model.config.vocabularySize,
-            "rms_norm_eps": Double(model.config.rmsEpsilon), "rope_theta": model.config.ropeBase,
+            "rms_norm_eps": Double("\(model.config.rmsEpsilon)")!, "rope_theta": model.config.ropeBase,
             "max_position_embeddings": model.config.contextLength, "tie_word_embeddings": model.lmHead == nil,
             "torch_dtype": dtype == .f32 ? "float32" : "float16",
         ]
