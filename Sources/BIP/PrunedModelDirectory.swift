@@ -1,12 +1,17 @@
 import Foundation
 import Runtime
 
-/// A pruned model on disk, HF-style: `model.safetensors` (HF tensor names, rotate-half q/k rows as
-/// held in memory), `config.json` (LlamaForCausalLM fields plus a `bip` section with every
-/// layer's shapes: query heads, KV map, FFN width, biases, and the pruning provenance),
-/// `tokenizer.json` and `tokenizer_config.json` (the source tokenizer converted to HF's format,
-/// which `load` reads) and `tokenizer.gguf` (the source vocabulary as it was, see `TokenizerFile`,
-/// the source when the directory is pruned again).
+/// A model directory, HF-style: `model.safetensors` (HF tensor names, rotate-half q/k rows as held
+/// in memory) or shards with `model.safetensors.index.json` (see `SafetensorsCheckpoint`),
+/// `config.json` (`LlamaForCausalLM` / `MistralForCausalLM` / `Qwen2ForCausalLM` fields, see
+/// `HFConfig`), and the tokenizer: `tokenizer.json` + `tokenizer_config.json` (HF's format, which
+/// `load` reads first) and, in directories bip writes, `tokenizer.gguf` (the source vocabulary as
+/// it was, see `TokenizerFile`, the source when the directory is pruned again).
+///
+/// A pruned model's config.json also has a `bip` section with every layer's shapes (query heads,
+/// KV map, FFN width, biases) and the pruning provenance; without it every layer has the config's
+/// shapes, as in any Hugging Face checkpoint. bip writes both kinds (`bip prune --output`,
+/// `bip convert`) and reads both.
 public enum PrunedModelDirectory {
     /// How the model was made, written under `bip` in config.json.
     public struct Provenance: Sendable {
@@ -52,9 +57,14 @@ public enum PrunedModelDirectory {
     public static let weightsFile = "model.safetensors"
     public static let configFile = "config.json"
 
-    /// Writes `model` to the directory `url` (created if needed).
+    /// Writes `model` to the directory `url` (created if needed); with `provenance` nil (a converted,
+    /// unpruned model) config.json has no `bip` section, so the layers must all have one shape.
     public static func write(_ model: LlamaModel, to url: URL, dtype: Safetensors.DType = .f32,
-                             provenance: Provenance, tokenizerSource: GGUFFile) throws {
+                             provenance: Provenance?, tokenizerSource: GGUFFile) throws {
+        if provenance == nil, let first = model.layers.first,
+           let odd = model.layers.firstIndex(where: { $0.kvHeadOfQueryHead != first.kvHeadOfQueryHead || $0.ffnWidth != first.ffnWidth }) {
+            throw PruningError("layer \(odd) differs in shape from layer 0: only a pruned model (with provenance) can be written so")
+        }
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try Safetensors.write(tensors(model), dtype: dtype, metadata: ["format": "pt"],
                               to: url.appendingPathComponent(weightsFile))
@@ -66,14 +76,13 @@ public enum PrunedModelDirectory {
         try HFTokenizerJSON.write(fromGGUF: tokenizerSource, to: url)
     }
 
-    /// Whether `path` is a directory holding a config.json (a model written by `write`).
+    /// Whether `path` is a directory (so `--model` reads it as a model directory).
     public static func isModelDirectory(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-            && FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent(configFile).path)
     }
 
-    /// `spec` as a model: a pruned-model directory, else whatever `LoadedModel.load` accepts.
+    /// `spec` as a model: a model directory, else whatever `LoadedModel.load` accepts.
     public static func loadAny(_ spec: String, progress: (String) -> Void = { _ in }) throws -> LoadedModel {
         isModelDirectory(spec) ? try load(URL(fileURLWithPath: spec)) : try LoadedModel.load(spec, progress: progress)
     }
@@ -85,63 +94,61 @@ public enum PrunedModelDirectory {
             : try GGUFFile(path: loaded.path)
     }
 
-    /// Reads a directory written by `write`.
+    /// Reads a model directory: a bip-written one or a Hugging Face checkpoint (with tokenizer.gguf).
     public static func load(_ url: URL) throws -> LoadedModel {
-        let configURL = url.appendingPathComponent(configFile)
-        guard let data = FileManager.default.contents(atPath: configURL.path),
-              let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ModelFileError(configURL.path, "missing or not a JSON object")
-        }
-        func number(_ key: String) throws -> Double {
-            guard let v = config[key] as? NSNumber else { throw ModelFileError(configURL.path, "missing number '\(key)'") }
-            return v.doubleValue
-        }
-        guard let bip = config["bip"] as? [String: Any], let layerInfo = bip["layers"] as? [[String: Any]] else {
-            throw ModelFileError(configURL.path, "no 'bip.layers' section: not a model written by bip prune")
-        }
-        let d = Int(try number("hidden_size")), hd = Int(try number("head_dim")), vocab = Int(try number("vocab_size"))
-        let modelConfig = ModelConfig(architecture: "llama", vocabularySize: vocab, hiddenSize: d, headDim: hd,
-                                      ropeBase: try number("rope_theta"), rmsEpsilon: Float(try number("rms_norm_eps")),
-                                      contextLength: Int(try number("max_position_embeddings")))
-        let weights: Safetensors.File
-        do { weights = try Safetensors.File(url: url.appendingPathComponent(weightsFile)) } catch let e as PruningError {
-            throw ModelFileError(url.appendingPathComponent(weightsFile).path, e.description)
-        }
-        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
-            do { return try weights.floats(name, shape: shape) } catch let e as PruningError {
-                throw ModelFileError(weights.path, e.description)
+        let config = try HFConfig(url: url.appendingPathComponent(configFile))
+        let weights = try SafetensorsCheckpoint(directory: url)
+        let d = config.modelConfig.hiddenSize, hd = config.modelConfig.headDim, vocab = config.modelConfig.vocabularySize
+
+        // Per layer: the KV head of each query head, the KV head count and the FFN width.
+        let shapes: [(map: [Int], kvHeads: Int, ffn: Int)]
+        if let bip = config.json["bip"] {
+            guard let layerInfo = (bip as? [String: Any])?["layers"] as? [[String: Any]] else {
+                throw ModelFileError(config.path, "the 'bip' section has no 'layers' list")
             }
+            shapes = try layerInfo.enumerated().map { l, info in
+                guard let map = info["kv_head_of_query_head"] as? [Int], let kv = info["kv_heads"] as? Int,
+                      let ffn = info["ffn"] as? Int, map.allSatisfy({ (0..<kv).contains($0) }) else {
+                    throw ModelFileError(config.path, "bip.layers[\(l)] lacks a valid kv_head_of_query_head, kv_heads or ffn")
+                }
+                return (map, kv, ffn)
+            }
+        } else {
+            guard config.queryHeads % config.kvHeads == 0 else {
+                throw ModelFileError(config.path, "\(config.queryHeads) attention heads are not a multiple of \(config.kvHeads) KV heads")
+            }
+            let group = config.queryHeads / config.kvHeads
+            shapes = Array(repeating: ((0..<config.queryHeads).map { $0 / group }, config.kvHeads, config.ffnWidth), count: config.layerCount)
         }
+        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] { try weights.floats(name, shape: shape) }
         func linear(_ name: String, out: Int, in inFeatures: Int) throws -> Linear {
-            Linear(weight: try tensor(name + ".weight", [out, inFeatures]),
-                   bias: weights.shape(name + ".bias") == nil ? nil : try tensor(name + ".bias", [out]),
-                   outFeatures: out, inFeatures: inFeatures)
+            let projection = String(name.split(separator: ".").last!)
+            let hasBias = config.requiredBiases.contains(projection) || weights.has(name + ".bias")
+            return Linear(weight: try tensor(name + ".weight", [out, inFeatures]),
+                          bias: hasBias ? try tensor(name + ".bias", [out]) : nil,
+                          outFeatures: out, inFeatures: inFeatures)
         }
         var layers: [DecoderLayer] = []
-        for (l, info) in layerInfo.enumerated() {
-            guard let map = info["kv_head_of_query_head"] as? [Int], let kv = info["kv_heads"] as? Int,
-                  let ffn = info["ffn"] as? Int, map.allSatisfy({ (0..<kv).contains($0) }) else {
-                throw ModelFileError(configURL.path, "bip.layers[\(l)] lacks a valid kv_head_of_query_head, kv_heads or ffn")
-            }
+        for (l, shape) in shapes.enumerated() {
             let p = "model.layers.\(l)."
             layers.append(DecoderLayer(
                 attentionNorm: try tensor(p + "input_layernorm.weight", [d]),
-                q: try linear(p + "self_attn.q_proj", out: map.count * hd, in: d),
-                k: try linear(p + "self_attn.k_proj", out: kv * hd, in: d),
-                v: try linear(p + "self_attn.v_proj", out: kv * hd, in: d),
-                output: try linear(p + "self_attn.o_proj", out: d, in: map.count * hd),
+                q: try linear(p + "self_attn.q_proj", out: shape.map.count * hd, in: d),
+                k: try linear(p + "self_attn.k_proj", out: shape.kvHeads * hd, in: d),
+                v: try linear(p + "self_attn.v_proj", out: shape.kvHeads * hd, in: d),
+                output: try linear(p + "self_attn.o_proj", out: d, in: shape.map.count * hd),
                 ffnNorm: try tensor(p + "post_attention_layernorm.weight", [d]),
-                gate: try linear(p + "mlp.gate_proj", out: ffn, in: d),
-                up: try linear(p + "mlp.up_proj", out: ffn, in: d),
-                down: try linear(p + "mlp.down_proj", out: d, in: ffn),
-                kvHeadOfQueryHead: map, headDim: hd))
+                gate: try linear(p + "mlp.gate_proj", out: shape.ffn, in: d),
+                up: try linear(p + "mlp.up_proj", out: shape.ffn, in: d),
+                down: try linear(p + "mlp.down_proj", out: d, in: shape.ffn),
+                kvHeadOfQueryHead: shape.map, headDim: hd))
         }
-        let tied = config["tie_word_embeddings"] as? Bool ?? true
-        let model = LlamaModel(config: modelConfig, tokenEmbedding: try tensor("model.embed_tokens.weight", [vocab, d]),
+        let tied = config.tiedEmbeddings ?? !weights.has("lm_head.weight")
+        let model = LlamaModel(config: config.modelConfig, tokenEmbedding: try tensor("model.embed_tokens.weight", [vocab, d]),
                                layers: layers, outputNorm: try tensor("model.norm.weight", [d]),
                                lmHead: tied ? nil : try tensor("lm_head.weight", [vocab, d]))
         let tokenizer = try TokenizerLoader.load(path: url.path)
-        return LoadedModel(path: url.path, weightsFile: url.appendingPathComponent(weightsFile).path, model: model, tokenizer: tokenizer)
+        return LoadedModel(path: url.path, weightsFile: weights.identityFile, model: model, tokenizer: tokenizer)
     }
 
     /// The model's tensors under their HF names.
@@ -169,9 +176,38 @@ public enum PrunedModelDirectory {
         return out
     }
 
-    /// config.json: the LlamaForCausalLM fields (head counts and FFN width as the largest layer's)
-    /// and the `bip` section.
-    static func config(_ model: LlamaModel, dtype: Safetensors.DType, provenance p: Provenance, tokenizer: GGUFFile) -> [String: Any] {
+    /// config.json: the HF fields (`Qwen2ForCausalLM` for a qwen2 model, else `LlamaForCausalLM`;
+    /// head counts and FFN width as the largest layer's) and, for a pruned model, the `bip` section.
+    static func config(_ model: LlamaModel, dtype: Safetensors.DType, provenance: Provenance?, tokenizer: GGUFFile) -> [String: Any] {
+        let qwen2 = model.config.architecture == "qwen2"
+        var config: [String: Any] = [
+            "architectures": [qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM"], "model_type": qwen2 ? "qwen2" : "llama",
+            "hidden_act": "silu",
+            "hidden_size": model.config.hiddenSize, "head_dim": model.config.headDim,
+            "intermediate_size": model.layers.map(\.ffnWidth).max() ?? 0,
+            "num_attention_heads": model.layers.map(\.queryHeads).max() ?? 0,
+            "num_key_value_heads": model.layers.map(\.kvHeads).max() ?? 0,
+            "num_hidden_layers": model.layers.count, "vocab_size": model.config.vocabularySize,
+            "rms_norm_eps": Double("\(model.config.rmsEpsilon)")!, "rope_theta": model.config.ropeBase,
+            "max_position_embeddings": model.config.contextLength, "tie_word_embeddings": model.lmHead == nil,
+            "torch_dtype": dtype == .f32 ? "float32" : "float16",
+        ]
+        if qwen2 {
+            config["use_sliding_window"] = false
+        } else {
+            // HF's meaning: every attention (MLP) projection of every layer has a bias. Other biases
+            // (FLAP's on o_proj and down_proj) are in the file and the `bip` section and load as present.
+            config["attention_bias"] = model.layers.allSatisfy { $0.qkv.bias != nil && $0.output.bias != nil }
+            config["mlp_bias"] = model.layers.allSatisfy { $0.gateUp.bias != nil && $0.down.bias != nil }
+        }
+        if let provenance { config["bip"] = section(model, provenance: provenance) }
+        if let bos = tokenizer.metadata["tokenizer.ggml.bos_token_id"]?.int { config["bos_token_id"] = bos }
+        if let eos = tokenizer.metadata["tokenizer.ggml.eos_token_id"]?.int { config["eos_token_id"] = eos }
+        return config
+    }
+
+    /// The `bip` section of a pruned model's config.json: every layer's shapes and the provenance.
+    static func section(_ model: LlamaModel, provenance p: Provenance) -> [String: Any] {
         let layers: [[String: Any]] = model.layers.enumerated().map { l, layer in
             var biases: [String] = []
             for (name, linear) in [("q_proj", layer.q), ("k_proj", layer.k), ("v_proj", layer.v), ("o_proj", layer.output),
@@ -198,21 +234,6 @@ public enum PrunedModelDirectory {
             bip["calibration"] = calibration
             bip["calibration_is_test_data"] = p.calibrationIsTestData
         }
-        var config: [String: Any] = [
-            "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
-            "hidden_size": model.config.hiddenSize, "head_dim": model.config.headDim,
-            "intermediate_size": model.layers.map(\.ffnWidth).max() ?? 0,
-            "num_attention_heads": model.layers.map(\.queryHeads).max() ?? 0,
-            "num_key_value_heads": model.layers.map(\.kvHeads).max() ?? 0,
-            "num_hidden_layers": model.layers.count, "vocab_size": model.config.vocabularySize,
-            "rms_norm_eps": Double(model.config.rmsEpsilon), "rope_theta": model.config.ropeBase,
-            "max_position_embeddings": model.config.contextLength, "tie_word_embeddings": model.lmHead == nil,
-            "attention_bias": model.layers.contains { $0.qkv.bias != nil || $0.output.bias != nil },
-            "mlp_bias": model.layers.contains { $0.gateUp.bias != nil || $0.down.bias != nil },
-            "torch_dtype": dtype == .f32 ? "float32" : "float16", "bip": bip,
-        ]
-        if let bos = tokenizer.metadata["tokenizer.ggml.bos_token_id"]?.int { config["bos_token_id"] = bos }
-        if let eos = tokenizer.metadata["tokenizer.ggml.eos_token_id"]?.int { config["eos_token_id"] = eos }
-        return config
+        return bip
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// The safetensors format: an 8-byte little-endian header length, a JSON header
 /// `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}` padded with
@@ -38,7 +39,7 @@ public enum Safetensors {
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
         guard FileManager.default.createFile(atPath: url.path, contents: nil),
               let handle = FileHandle(forWritingAtPath: url.path) else {
-            throw PruningError("\(url.path): cannot open for writing")
+            throw ModelFileError(url.path, "cannot open for writing")
         }
         defer { try? handle.close() }
         var length = UInt64(json.count).littleEndian
@@ -68,16 +69,16 @@ public enum Safetensors {
             path = url.path
             guard let handle = FileHandle(forReadingAtPath: url.path),
                   let size = try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int else {
-                throw PruningError("\(url.path): cannot read the safetensors file")
+                throw ModelFileError(url.path, "missing or unreadable")
             }
             self.handle = handle
             guard size >= 8, let prefix = try? handle.read(upToCount: 8), prefix.count == 8 else {
-                throw PruningError("\(path): too short for a safetensors header")
+                throw ModelFileError(path, "too short for a safetensors header")
             }
             let length = prefix.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
             guard length >= 2, length <= size - 8, let headerBytes = try? handle.read(upToCount: length), headerBytes.count == length,
                   let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
-                throw PruningError("\(path): the safetensors header is not a JSON object of the stated length")
+                throw ModelFileError(path, "the safetensors header is not a JSON object of the stated length")
             }
             dataStart = 8 + length
             metadata = header["__metadata__"] as? [String: String] ?? [:]
@@ -86,7 +87,7 @@ public enum Safetensors {
                 guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                       let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2,
                       offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= size - dataStart else {
-                    throw PruningError("\(path): tensor '\(name)' has a malformed header entry")
+                    throw ModelFileError(path, "tensor '\(name)' has a malformed header entry")
                 }
                 entries[name] = (dtype, shape, offsets[0], offsets[1])
             }
@@ -99,23 +100,23 @@ public enum Safetensors {
 
         /// The tensor's values as Float32 (F32, F16 or BF16 on disk), checked against `shape`.
         public func floats(_ name: String, shape expected: [Int]) throws -> [Float] {
-            guard let e = entries[name] else { throw PruningError("\(path): missing tensor '\(name)'") }
+            guard let e = entries[name] else { throw ModelFileError(path, "missing tensor '\(name)'") }
             guard e.shape == expected else {
-                throw PruningError("\(path): tensor '\(name)' has shape \(e.shape), expected \(expected)")
+                throw ModelFileError(path, "tensor '\(name)' has shape \(e.shape), expected \(expected)")
             }
             let count = expected.reduce(1, *)
             let size: Int
             switch e.dtype {
             case "F32": size = 4
             case "F16", "BF16": size = 2
-            default: throw PruningError("\(path): tensor '\(name)' has dtype \(e.dtype) (bip reads F32, F16, BF16)")
+            default: throw ModelFileError(path, "tensor '\(name)' has dtype \(e.dtype) (bip reads F32, F16, BF16)")
             }
             guard e.end - e.begin == count * size else {
-                throw PruningError("\(path): tensor '\(name)' holds \(e.end - e.begin) bytes, not \(count * size)")
+                throw ModelFileError(path, "tensor '\(name)' holds \(e.end - e.begin) bytes, not \(count * size)")
             }
             var bytes = [UInt8](repeating: 0, count: e.end - e.begin)
             let read = bytes.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(dataStart + e.begin)) }
-            guard read == bytes.count else { throw PruningError("\(path): tensor '\(name)' could not be read (file truncated?)") }
+            guard read == bytes.count else { throw ModelFileError(path, "tensor '\(name)' could not be read (file truncated?)") }
             return bytes.withUnsafeBytes { raw in
                 let base = raw.baseAddress!
                 switch e.dtype {

@@ -5,7 +5,7 @@ import Runtime
 
 /// The `--model` option shared by the commands that run a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A .gguf file, a model directory written by bip prune, or a model alias (smollm2-135m). Aliases are fetched into $BIP_HOME on first use.")
+    @Option(name: .long, help: "A .gguf file, a model directory (config.json, safetensors, tokenizer.gguf), or a model alias (\(KnownModel.all.map(\.alias).joined(separator: ", "))). Aliases are fetched into $BIP_HOME on first use.")
     var model: String = "smollm2-135m"
 
     func load() throws -> LoadedModel {

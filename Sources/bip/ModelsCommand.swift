@@ -10,7 +10,7 @@ struct ModelsCommand: ParsableCommand {
 
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Download a known model into the cache and verify its sha256.")
-        @Argument(help: "The model alias, e.g. smollm2-135m.") var alias: String
+        @Argument(help: "The model alias: \(KnownModel.all.map(\.alias).joined(separator: " or ")).") var alias: String
 
         func run() throws {
             try reportingErrors {
@@ -30,7 +30,7 @@ struct ModelsCommand: ParsableCommand {
             for known in KnownModel.all {
                 let path = cache.directory.appendingPathComponent(known.fileName).path
                 let cached = FileManagerCheck.exists(path) ? path : "not fetched"
-                print("\(known.alias)\t\(known.pipRequirement)\t\(cached)")
+                print("\(known.alias)\t\(known.pipRequirements)\t\(cached)")
             }
         }
     }

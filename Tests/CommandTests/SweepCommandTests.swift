@@ -15,8 +15,9 @@ final class SweepCommandTests: XCTestCase {
         let home = folder.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home.appendingPathComponent("models"), withIntermediateDirectories: true)
         // The real model, seen through a fresh BIP_HOME so the pruned-model cache starts empty.
-        let model = URL(fileURLWithPath: try TestModel.ggufPath()).resolvingSymlinksInPath()
-        try FileManager.default.createSymbolicLink(at: home.appendingPathComponent("models/\(TestModel.fileName)"), withDestinationURL: model)
+        let model = URL(fileURLWithPath: try TestModel.ggufPath())
+        try FileManager.default.createSymbolicLink(at: home.appendingPathComponent("models/\(model.lastPathComponent)"),
+                                                   withDestinationURL: model.resolvingSymlinksInPath())
         environment = ["BIP_HOME": home.path, "BIP_DATA": try TestModel.dataDirectory().path]
     }
 

@@ -235,21 +235,21 @@ final class GGUFReaderTests: XCTestCase {
     func testUnsupportedTypeLoadsButDoesNotDecode() throws {
         var w = W()
         w.tensors = [
-            .init(name: "blk.0.ffn_down.weight", dims: [256, 2], type: 12, data: [UInt8](repeating: 1, count: 288)),
+            .init(name: "blk.0.ffn_down.weight", dims: [256, 2], type: 11, data: [UInt8](repeating: 1, count: 220)),
             .init(name: "ok", dims: [1], type: 0, data: W.f32Bytes([5])),
         ]
-        let p = try w.write(to: path("q4k.gguf"))
+        let p = try w.write(to: path("q3k.gguf"))
         let g = try GGUFFile(path: p)
         let info = try g.requireTensor("blk.0.ffn_down.weight")
-        XCTAssertEqual(info.type, .q4_K)
-        XCTAssertEqual(info.type.description, "Q4_K")
-        XCTAssertEqual(info.byteCount, 288)
+        XCTAssertEqual(info.type, .q3_K)
+        XCTAssertEqual(info.type.description, "Q3_K")
+        XCTAssertEqual(info.byteCount, 220)
         XCTAssertEqual(try g.floats(g.requireTensor("ok")), [5])
         XCTAssertThrowsError(try g.floats(info)) { error in
             guard let e = error as? ModelFileError else { return XCTFail("\(error)") }
             XCTAssertEqual(e.file, p)
             XCTAssertTrue(e.problem.contains("blk.0.ffn_down.weight"), e.problem)
-            XCTAssertTrue(e.problem.contains("Q4_K"), e.problem)
+            XCTAssertTrue(e.problem.contains("Q3_K"), e.problem)
         }
     }
 

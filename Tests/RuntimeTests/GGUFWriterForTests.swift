@@ -26,7 +26,7 @@ struct GGUFWriterForTests {
         var name: String
         /// GGUF order: `dims[0]` is the innermost dimension.
         var dims: [UInt64]
-        /// ggml type id (0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 8 Q8_0, 12 Q4_K, 30 BF16, ...).
+        /// ggml type id (0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1, 8 Q8_0, 11 Q3_K, 12 Q4_K, 13 Q5_K, 14 Q6_K, 15 Q8_K, 30 BF16, ...).
         var type: UInt32
         /// The bytes stored for the tensor (may be shorter or longer than its shape needs).
         var data: [UInt8]

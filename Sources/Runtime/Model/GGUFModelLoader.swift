@@ -1,15 +1,25 @@
-/// Builds a `LlamaModel` from a GGUF file of architecture `llama`.
+/// Builds a `LlamaModel` from a GGUF file of architecture `llama` or `qwen2`.
 ///
-/// RoPE layout: llama.cpp's converter permutes the rows of `attn_q` and `attn_k` inside each head so
-/// that RoPE rotates adjacent pairs (2i, 2i+1). bip's forward pass uses the HF rotate-half layout
-/// (pairs i, i + headDim/2), so the loader undoes the permutation: GGUF row `2j + i` of a head is
-/// HF row `i * headDim/2 + j` (i in 0...1, j in 0..<headDim/2). Both layouts give the same scores.
+/// RoPE layout: for `llama`, llama.cpp's converter permutes the rows of `attn_q` and `attn_k` inside
+/// each head so that RoPE rotates adjacent pairs (2i, 2i+1). bip's forward pass uses the HF
+/// rotate-half layout (pairs i, i + headDim/2), so the loader undoes the permutation: GGUF row
+/// `2j + i` of a head is HF row `i * headDim/2 + j` (i in 0...1, j in 0..<headDim/2). Both layouts
+/// give the same scores. For `qwen2` the converter keeps HF's row order (llama.cpp runs it with
+/// rotate-half RoPE), so its rows are used as stored.
+///
+/// Biases: any projection may carry a `.bias` next to its `.weight` (Qwen2 has them on `attn_q`,
+/// `attn_k` and `attn_v`); q and k biases are un-permuted with their rows. The LM head is `output.weight`
+/// when present, else tied to the embedding. The RoPE base is `<arch>.rope.freq_base` (default 10000).
 public enum GGUFModelLoader {
+    /// The architectures bip runs, and whether llama.cpp stores their q/k rows permuted.
+    static let permutesQueryKeyRows = ["llama": true, "qwen2": false]
+
     public static func load(_ gguf: GGUFFile) throws -> LlamaModel {
         let path = gguf.path
         let arch = try gguf.requireString("general.architecture")
-        guard arch == "llama" else {
-            throw ModelFileError(path, "architecture '\(arch)' is not supported (bip runs 'llama')")
+        guard let permuted = permutesQueryKeyRows[arch] else {
+            let known = permutesQueryKeyRows.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            throw ModelFileError(path, "architecture '\(arch)' is not supported (bip runs \(known))")
         }
         func int(_ key: String) throws -> Int {
             let v = try gguf.requireInt("\(arch).\(key)")
@@ -46,22 +56,32 @@ public enum GGUFModelLoader {
             throw ModelFileError(path, "\(arch).vocab_size is \(declared) but token_embd.weight has \(vocab) rows")
         }
 
+        /// The projection `name` (`[out, in]` in HF terms), with its bias if the file has one; rows
+        /// in llama.cpp's RoPE order are un-permuted when `ropeHeads` is given.
+        func linear(_ name: String, out: Int, in inFeatures: Int, ropeHeads: Int? = nil) throws -> Linear {
+            var weight = try tensor(name + ".weight", [inFeatures, out])
+            var bias = gguf.tensor(name + ".bias") == nil ? nil : try tensor(name + ".bias", [out])
+            if permuted, let ropeHeads {
+                weight = unpermuteRoPE(weight, heads: ropeHeads, headDim: headDim, columns: inFeatures)
+                bias = bias.map { unpermuteRoPE($0, heads: ropeHeads, headDim: headDim, columns: 1) }
+            }
+            return Linear(weight: weight, bias: bias, outFeatures: out, inFeatures: inFeatures)
+        }
+
         let group = heads / kvHeads
         var layers: [DecoderLayer] = []
         for l in 0..<layerCount {
             let p = "blk.\(l)."
-            let q = unpermuteRoPE(try tensor(p + "attn_q.weight", [hidden, heads * headDim]), heads: heads, headDim: headDim, columns: hidden)
-            let k = unpermuteRoPE(try tensor(p + "attn_k.weight", [hidden, kvHeads * headDim]), heads: kvHeads, headDim: headDim, columns: hidden)
             layers.append(DecoderLayer(
                 attentionNorm: try tensor(p + "attn_norm.weight", [hidden]),
-                q: Linear(weight: q, outFeatures: heads * headDim, inFeatures: hidden),
-                k: Linear(weight: k, outFeatures: kvHeads * headDim, inFeatures: hidden),
-                v: Linear(weight: try tensor(p + "attn_v.weight", [hidden, kvHeads * headDim]), outFeatures: kvHeads * headDim, inFeatures: hidden),
-                output: Linear(weight: try tensor(p + "attn_output.weight", [heads * headDim, hidden]), outFeatures: hidden, inFeatures: heads * headDim),
+                q: try linear(p + "attn_q", out: heads * headDim, in: hidden, ropeHeads: heads),
+                k: try linear(p + "attn_k", out: kvHeads * headDim, in: hidden, ropeHeads: kvHeads),
+                v: try linear(p + "attn_v", out: kvHeads * headDim, in: hidden),
+                output: try linear(p + "attn_output", out: hidden, in: heads * headDim),
                 ffnNorm: try tensor(p + "ffn_norm.weight", [hidden]),
-                gate: Linear(weight: try tensor(p + "ffn_gate.weight", [hidden, ffn]), outFeatures: ffn, inFeatures: hidden),
-                up: Linear(weight: try tensor(p + "ffn_up.weight", [hidden, ffn]), outFeatures: ffn, inFeatures: hidden),
-                down: Linear(weight: try tensor(p + "ffn_down.weight", [ffn, hidden]), outFeatures: hidden, inFeatures: ffn),
+                gate: try linear(p + "ffn_gate", out: ffn, in: hidden),
+                up: try linear(p + "ffn_up", out: ffn, in: hidden),
+                down: try linear(p + "ffn_down", out: hidden, in: ffn),
                 kvHeadOfQueryHead: (0..<heads).map { $0 / group },
                 headDim: headDim))
         }

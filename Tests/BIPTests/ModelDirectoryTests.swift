@@ -1,0 +1,224 @@
+@testable import BIP
+import Foundation
+import Runtime
+import TestSupport
+import XCTest
+
+/// Hugging Face style model directories: `bip convert`'s output gives the GGUF's logits; a tiny
+/// Qwen2 model round-trips with its biases and untied head; sharded checkpoints load; bad
+/// directories are errors naming the file at fault.
+final class ModelDirectoryTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("bip-hf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { if let directory { try? FileManager.default.removeItem(at: directory) } }
+
+    /// A 2-layer model with hidden size 8, 2 query heads and 1 KV head of dimension 4, FFN 12 and a
+    /// 32-token vocabulary; weights from a fixed formula. `qwen2` adds q/k/v biases and an untied head.
+    func tinyModel(qwen2: Bool) -> LlamaModel {
+        var seed = 0
+        func values(_ n: Int) -> [Float] {
+            defer { seed += n }
+            return (0..<n).map { Float(sin(Double(seed + $0) * 0.731)) * 0.5 }
+        }
+        func linear(_ out: Int, _ inFeatures: Int, bias: Bool = false) -> Linear {
+            Linear(weight: values(out * inFeatures), bias: bias ? values(out) : nil, outFeatures: out, inFeatures: inFeatures)
+        }
+        let layers = (0..<2).map { _ in
+            DecoderLayer(attentionNorm: values(8).map { 1 + $0 }, q: linear(8, 8, bias: qwen2), k: linear(4, 8, bias: qwen2),
+                         v: linear(4, 8, bias: qwen2), output: linear(8, 8), ffnNorm: values(8).map { 1 + $0 },
+                         gate: linear(12, 8), up: linear(12, 8), down: linear(8, 12), kvHeadOfQueryHead: [0, 0], headDim: 4)
+        }
+        let config = ModelConfig(architecture: qwen2 ? "qwen2" : "llama", vocabularySize: 32, hiddenSize: 8, headDim: 4,
+                                 ropeBase: qwen2 ? 1_000_000 : 10000, rmsEpsilon: 1e-6, contextLength: 64)
+        return LlamaModel(config: config, tokenEmbedding: values(32 * 8), layers: layers, outputNorm: values(8).map { 1 + $0 },
+                          lmHead: qwen2 ? values(32 * 8) : nil)
+    }
+
+    func write(_ model: LlamaModel, to name: String) throws -> URL {
+        let url = directory.appendingPathComponent(name)
+        try PrunedModelDirectory.write(model, to: url, provenance: nil, tokenizerSource: try TestModel.gguf())
+        return url
+    }
+
+    func config(_ url: URL) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent("config.json"))) as? [String: Any])
+    }
+
+    func editConfig(_ url: URL, _ edit: (inout [String: Any]) -> Void) throws {
+        var json = try config(url)
+        edit(&json)
+        try JSONSerialization.data(withJSONObject: json).write(to: url.appendingPathComponent("config.json"))
+    }
+
+    /// The error loading `url` throws, which must be a `ModelFileError`.
+    func loadError(_ url: URL, file: StaticString = #filePath, line: UInt = #line) -> ModelFileError? {
+        do {
+            _ = try PrunedModelDirectory.loadAny(url.path)
+            XCTFail("loading \(url.path) should fail", file: file, line: line)
+        } catch let error as ModelFileError {
+            return error
+        } catch {
+            XCTFail("not a ModelFileError: \(error)", file: file, line: line)
+        }
+        return nil
+    }
+
+    func assertSameWeights(_ a: LlamaModel, _ b: LlamaModel, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.config, b.config, file: file, line: line)
+        XCTAssertEqual(a.tokenEmbedding, b.tokenEmbedding, file: file, line: line)
+        XCTAssertEqual(a.outputNorm, b.outputNorm, file: file, line: line)
+        XCTAssertEqual(a.lmHead, b.lmHead, file: file, line: line)
+        XCTAssertEqual(a.layers.count, b.layers.count, file: file, line: line)
+        for (x, y) in zip(a.layers, b.layers) {
+            XCTAssertEqual(x.kvHeadOfQueryHead, y.kvHeadOfQueryHead, file: file, line: line)
+            for (p, q) in [(x.qkv, y.qkv), (x.output, y.output), (x.gateUp, y.gateUp), (x.down, y.down)] {
+                XCTAssertEqual(p.weight, q.weight, file: file, line: line)
+                XCTAssertEqual(p.bias, q.bias, file: file, line: line)
+            }
+            XCTAssertEqual(x.attentionNorm, y.attentionNorm, file: file, line: line)
+            XCTAssertEqual(x.ffnNorm, y.ffnNorm, file: file, line: line)
+        }
+    }
+
+    /// What `bip convert --model smollm2-135m` writes: a plain LlamaForCausalLM directory (no `bip`
+    /// section) whose logits are exactly the GGUF model's.
+    func testConvertedDefaultModelGivesTheGGUFLogits() throws {
+        let loaded = try TestModel.loaded()
+        let url = try write(loaded.model, to: "smollm2")
+        let json = try config(url)
+        XCTAssertEqual(json["architectures"] as? [String], ["LlamaForCausalLM"])
+        XCTAssertNil(json["bip"])
+        XCTAssertEqual(json["num_key_value_heads"] as? Int, 3)
+        XCTAssertEqual(json["tie_word_embeddings"] as? Bool, true)
+        let back = try PrunedModelDirectory.loadAny(url.path)
+        XCTAssertEqual(back.weightsFile, url.appendingPathComponent("model.safetensors").path)
+        let tokens = loaded.tokenizer.encode("The 3 quick brown foxes jumped over 12 lazy dogs.", parseSpecial: false)
+        XCTAssertEqual(back.tokenizer.encode("The 3 quick brown foxes jumped over 12 lazy dogs.", parseSpecial: false), tokens)
+        XCTAssertEqual(TestInputs.maxAbsDifference(TestInputs.logits(back.model, tokens), TestInputs.logits(loaded.model, tokens)), 0)
+    }
+
+    func testQwen2DirectoryRoundTripsWithBiasesAndUntiedHead() throws {
+        let model = tinyModel(qwen2: true)
+        let url = try write(model, to: "qwen2")
+        let json = try config(url)
+        XCTAssertEqual(json["architectures"] as? [String], ["Qwen2ForCausalLM"])
+        XCTAssertEqual(json["rope_theta"] as? Double, 1_000_000)
+        XCTAssertEqual(json["tie_word_embeddings"] as? Bool, false)
+        let back = try PrunedModelDirectory.loadAny(url.path).model
+        assertSameWeights(back, model)
+        XCTAssertNotNil(back.layers[1].qkv.bias)
+        XCTAssertEqual(TestInputs.maxAbsDifference(TestInputs.logits(back, [1, 5, 9, 30]), TestInputs.logits(model, [1, 5, 9, 30])), 0)
+    }
+
+    /// A HF config with only the required fields (no num_key_value_heads, head_dim, rope_theta,
+    /// tie_word_embeddings): HF's defaults apply, and the head is tied because there is no lm_head.
+    func testMinimalLlamaConfigUsesTheDefaults() throws {
+        var model = tinyModel(qwen2: false)
+        model.layers = model.layers.map { layer in
+            // Two KV heads (one per query head), as num_key_value_heads' default says.
+            DecoderLayer(attentionNorm: layer.attentionNorm, q: layer.q, k: Linear.stacked([layer.k, layer.k]),
+                         v: Linear.stacked([layer.v, layer.v]), output: layer.output, ffnNorm: layer.ffnNorm,
+                         gate: layer.gate, up: layer.up, down: layer.down, kvHeadOfQueryHead: [0, 1], headDim: 4)
+        }
+        let url = try write(model, to: "minimal")
+        try editConfig(url) { json in
+            json = json.filter { ["architectures", "hidden_size", "num_attention_heads", "num_hidden_layers",
+                                  "intermediate_size", "vocab_size", "max_position_embeddings", "rms_norm_eps"].contains($0.key) }
+        }
+        let back = try PrunedModelDirectory.loadAny(url.path).model
+        assertSameWeights(back, model)
+        XCTAssertNil(back.lmHead)
+    }
+
+    /// The same tensors split over two shards with an index.
+    func testShardedCheckpointLoads() throws {
+        let model = tinyModel(qwen2: true)
+        let url = try shardedCopy(of: model)
+        let back = try PrunedModelDirectory.loadAny(url.path)
+        XCTAssertEqual(back.weightsFile, url.appendingPathComponent("model.safetensors.index.json").path)
+        assertSameWeights(back.model, model)
+    }
+
+    /// `model` written, then its model.safetensors replaced by two shards and an index.
+    func shardedCopy(of model: LlamaModel) throws -> URL {
+        let url = try write(model, to: "sharded")
+        try FileManager.default.removeItem(at: url.appendingPathComponent("model.safetensors"))
+        let tensors = PrunedModelDirectory.tensors(model)
+        let half = tensors.count / 2
+        var map: [String: String] = [:]
+        for (i, part) in [tensors[..<half], tensors[half...]].enumerated() {
+            let name = "model-0000\(i + 1)-of-00002.safetensors"
+            try Safetensors.write(Array(part), dtype: .f32, to: url.appendingPathComponent(name))
+            for t in part { map[t.name] = name }
+        }
+        try JSONSerialization.data(withJSONObject: ["metadata": [:] as [String: Any], "weight_map": map])
+            .write(to: url.appendingPathComponent("model.safetensors.index.json"))
+        return url
+    }
+
+    func testMissingShardIsAnErrorNamingIt() throws {
+        let url = try shardedCopy(of: tinyModel(qwen2: true))
+        let shard = url.appendingPathComponent("model-00002-of-00002.safetensors")
+        try FileManager.default.removeItem(at: shard)
+        let error = loadError(url)
+        XCTAssertEqual(error?.file, shard.path)
+        XCTAssertTrue(error?.problem.contains("missing") == true, "\(String(describing: error))")
+    }
+
+    func testShapeMismatchIsAnErrorNamingTheFileAndTensor() throws {
+        let url = try write(tinyModel(qwen2: false), to: "shape")
+        try editConfig(url) { $0["intermediate_size"] = 13 }
+        let error = loadError(url)
+        XCTAssertEqual(error?.file, url.appendingPathComponent("model.safetensors").path)
+        XCTAssertTrue(error?.problem.contains("model.layers.0.mlp.gate_proj.weight' has shape [12, 8], expected [13, 8]") == true,
+                      "\(String(describing: error))")
+    }
+
+    func testUnknownArchitectureIsAnErrorNamingTheConfig() throws {
+        let url = try write(tinyModel(qwen2: false), to: "arch")
+        try editConfig(url) { $0["architectures"] = ["GPT2LMHeadModel"] }
+        let error = loadError(url)
+        XCTAssertEqual(error?.file, url.appendingPathComponent("config.json").path)
+        XCTAssertTrue(error?.problem.contains("'GPT2LMHeadModel' is not supported") == true, "\(String(describing: error))")
+    }
+
+    func testUnknownDTypeIsAnErrorNamingTheFile() throws {
+        let url = try write(tinyModel(qwen2: false), to: "dtype")
+        let weights = url.appendingPathComponent("model.safetensors")
+        var bytes = [UInt8](try Data(contentsOf: weights))
+        // Every "F32" in the header becomes "I32" (same length, same element size).
+        let length = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16
+        for i in 8..<(8 + length - 2) where bytes[i] == UInt8(ascii: "F") && bytes[i + 1] == UInt8(ascii: "3") && bytes[i + 2] == UInt8(ascii: "2") {
+            bytes[i] = UInt8(ascii: "I")
+        }
+        try Data(bytes).write(to: weights)
+        let error = loadError(url)
+        XCTAssertEqual(error?.file, weights.path)
+        XCTAssertTrue(error?.problem.contains("dtype I32") == true, "\(String(describing: error))")
+    }
+
+    func testMissingQwen2BiasIsAnError() throws {
+        let url = try write(tinyModel(qwen2: false), to: "bias")
+        try editConfig(url) { $0["architectures"] = ["Qwen2ForCausalLM"] }
+        let error = loadError(url)
+        XCTAssertEqual(error?.file, url.appendingPathComponent("model.safetensors").path)
+        XCTAssertTrue(error?.problem.contains("missing tensor 'model.layers.0.self_attn.q_proj.bias'") == true, "\(String(describing: error))")
+    }
+
+    func testMissingConfigAndTokenizerAreErrorsNamingThem() throws {
+        let url = try write(tinyModel(qwen2: false), to: "files")
+        for name in ["tokenizer.gguf", "tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.removeItem(at: url.appendingPathComponent(name))
+        }
+        let missing = loadError(url)
+        XCTAssertEqual(missing?.file, url.path)
+        XCTAssertTrue(missing?.problem.contains("holds no tokenizer.json (nor tokenizer.gguf)") == true, "\(String(describing: missing))")
+        try FileManager.default.removeItem(at: url.appendingPathComponent("config.json"))
+        XCTAssertEqual(loadError(url)?.file, url.appendingPathComponent("config.json").path)
+    }
+}
