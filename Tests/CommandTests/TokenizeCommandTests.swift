@@ -36,7 +36,8 @@ final class TokenizeCommandTests: XCTestCase {
             let printable = (0x21...0x7E).contains(byte) || (0xA1...0xAC).contains(byte) || (0xAE...0xFF).contains(byte)
             scalars.append(String(Unicode.Scalar(printable ? byte : { defer { next += 1 }; return next }())!))
         }
-        let vocab = (scalars + ["hi", "Ġhi"]).enumerated().map { id, token in
+        // Typed: with GRDB linked into this target, the literal would otherwise be inferred as its SQL.
+        let vocab: String = (scalars + ["hi", "Ġhi"]).enumerated().map { id, token -> String in
             let escaped = token == "\"" ? "\\\"" : token == "\\" ? "\\\\" : token
             return "\"\(escaped)\": \(id)"
         }.joined(separator: ", ")
