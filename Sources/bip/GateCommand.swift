@@ -49,8 +49,8 @@ struct GateCommand: ParsableCommand {
                 for check in checks {
                     let now = check.now.map { String(format: "%.4f", $0) } ?? "missing"
                     let p = check.pValue.map { String(format: "  McNemar p=%.3g", $0) } ?? ""
-                    print(String(format: "%-10@ %@: baseline %.4f, now %@, allowed %.4f%@", check.verdict.rawValue, check.key.label,
-                                 check.baseline, now, check.allowed, p))
+                    print(check.verdict.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                          + String(format: "%@: baseline %.4f, now %@, allowed %.4f%@", check.key.label, check.baseline, now, check.allowed, p))
                 }
                 for key in new { print("new        \(key.label): not in the baseline") }
                 print(bad.isEmpty ? "gate passed: \(checks.count) results within tolerance"
