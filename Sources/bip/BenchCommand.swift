@@ -1,4 +1,5 @@
 import ArgumentParser
+import BIP
 import Foundation
 import Runtime
 import Tasks
@@ -14,6 +15,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "How long to measure, after one warm-up batch.") var seconds = 20.0
     @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
     @Flag(inversion: .prefixedNo, help: "Measure this machine's sgemm rate first (2 s).") var sgemm = true
+    @Option(help: "Also run this model (e.g. the dense one), batch by batch in turn with --model, and report both rates and their ratio; peak memory is then --model's alone, taken before this one loads.")
+    var against: String?
     @Flag(help: "Print the figures as JSON.") var json = false
 
     func validate() throws {
@@ -39,10 +42,23 @@ struct BenchCommand: ParsableCommand {
                 sgemmRate = ThroughputBenchmark.sgemmGFLOPS()
                 Console.status(String(format: "sgemm %.1f GFLOP/s", sgemmRate!))
             }
-            Console.status(String(format: "running the model for %.0f s", seconds))
-            let result = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: seconds)
-                .run(loaded.model, windows: windows, progress: { Console.status($0) })
-            let peak = ThroughputBenchmark.peakMemoryBytes()
+            let benchmark = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: seconds)
+            let result: ThroughputBenchmark.Result, peak: Int
+            var other: (loaded: LoadedModel, result: ThroughputBenchmark.Result)?
+            if let against {
+                // One batch of --model alone, so that its peak memory is its own.
+                _ = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: 0).run(loaded.model, windows: windows)
+                peak = ThroughputBenchmark.peakMemoryBytes()
+                let second = try PrunedModelDirectory.loadAny(against, progress: Console.status)
+                Console.status(String(format: "running both models in turn for %.0f s each", seconds))
+                let results = benchmark.run([loaded.model, second.model], windows: windows, progress: { Console.status($0) })
+                result = results[0]
+                other = (second, results[1])
+            } else {
+                Console.status(String(format: "running the model for %.0f s", seconds))
+                result = benchmark.run(loaded.model, windows: windows, progress: { Console.status($0) })
+                peak = ThroughputBenchmark.peakMemoryBytes()
+            }
             let gflopPerToken = 2 * ModelCost.macsPerToken(loaded.model, context: seqLen) / 1e9
             if json {
                 var figures: [String: Any] = [
@@ -51,6 +67,11 @@ struct BenchCommand: ParsableCommand {
                     "gflop_per_token": gflopPerToken, "gflops": result.gflopsPerSecond,
                     "peak_memory_bytes": peak, "cores": ProcessInfo.processInfo.activeProcessorCount,
                 ]
+                if let other {
+                    figures["against"] = ["model": other.loaded.path, "tokens_per_second": other.result.tokensPerSecond,
+                                          "gflops": other.result.gflopsPerSecond] as [String: Any]
+                    figures["speedup"] = result.tokensPerSecond / other.result.tokensPerSecond
+                }
                 if let sgemmRate {
                     figures["sgemm_gflops"] = sgemmRate
                     figures["ceiling_tokens_per_second"] = sgemmRate / gflopPerToken
@@ -64,6 +85,10 @@ struct BenchCommand: ParsableCommand {
                 if let sgemmRate {
                     print(String(format: "machine sgemm   %.1f GFLOP/s -> ceiling %.0f tokens/s; reached %.0f%%", sgemmRate,
                                  sgemmRate / gflopPerToken, 100 * result.gflopsPerSecond / sgemmRate))
+                }
+                if let other {
+                    print(String(format: "against         %@: %.1f tokens/s, run in turn; speed-up %.3f×", other.loaded.path,
+                                 other.result.tokensPerSecond, result.tokensPerSecond / other.result.tokensPerSecond))
                 }
                 print(String(format: "peak memory     %.0f MB", Double(peak) / 1e6))
             }

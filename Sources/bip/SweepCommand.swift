@@ -33,6 +33,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "The sweep's name (default: derived from its configuration).") var name: String?
     @Flag(help: "Continue a stored sweep (by --name, or by the same arguments).") var resume = false
     @Flag(name: .customLong("retry-failed"), help: "Run the sweep's failed jobs again, then whatever is left.") var retryFailed = false
+    @Flag(help: "Measure the throughput and memory of every finished job again (on a quieter machine, say), then continue.") var remeasure = false
     @Option(help: "Write the report (report.md, results.csv, plots) of the sweep to this directory when it ends.") var report: String?
     @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
     @Option(help: "The SQLite results database.") var db = "bip.sqlite"
@@ -121,6 +122,7 @@ struct SweepCommand: ParsableCommand {
         let runner = SweepRunner(store: store, sweep: record!, config: config, data: directory,
                                  probe: Self.benchProbe(data: directory), progress: Console.status)
         let started = Date()
+        if remeasure { try runner.remeasure() }
         let summary = try runner.run()
         let jobs = try store.jobs(sweepID: record!.id!)
         print(String(format: "sweep %@: %d of %d jobs done, %d failed; %d tasks evaluated in this run (%@)", sweepName,
@@ -139,10 +141,11 @@ struct SweepCommand: ParsableCommand {
     /// Throughput measured by `bip bench` in a child process, so each model's peak memory is its own.
     static func benchProbe(data: DataDirectory) -> ThroughputProbe {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return { path, seconds in
+        return { path, against, seconds in
             let process = Process()
             process.executableURL = executable
             process.arguments = ["bench", "--model", path, "--seconds", String(seconds), "--no-sgemm", "--json", "--data", data.url.path]
+                + (against.map { ["--against", $0] } ?? [])
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
             process.standardError = err
@@ -155,7 +158,8 @@ struct SweepCommand: ParsableCommand {
                   let rate = json["tokens_per_second"] as? Double, let peak = json["peak_memory_bytes"] as? Int else {
                 throw SweepError(path, "throughput measurement failed: \(String(decoding: errors, as: UTF8.self).split(separator: "\n").last ?? "")")
             }
-            return ThroughputFigures(tokensPerSecond: rate, peakMemoryBytes: peak)
+            let other = (json["against"] as? [String: Any])?["tokens_per_second"] as? Double
+            return ThroughputFigures(tokensPerSecond: rate, againstTokensPerSecond: other, peakMemoryBytes: peak)
         }
     }
 }

@@ -93,25 +93,9 @@ public final class SweepRunner {
         try store.update(job)
         clock.advance(1)
 
-        if let probe, config.benchSeconds > 0, job.tokensPerSecond == nil {
+        if job.tokensPerSecond == nil {
             status(clock, "measuring throughput")
-            var dense: [Double] = [], own: [Double] = [], peak = 0
-            for _ in 0..<config.benchRounds {
-                let d = try probe(sourceModel.path, config.benchSeconds)
-                dense.append(d.tokensPerSecond)
-                if spec.isDense {
-                    own.append(d.tokensPerSecond)
-                    peak = max(peak, d.peakMemoryBytes)
-                } else {
-                    let p = try probe(loaded.path, config.benchSeconds)
-                    own.append(p.tokensPerSecond)
-                    peak = max(peak, p.peakMemoryBytes)
-                }
-            }
-            job.tokensPerSecond = own.reduce(0, +) / Double(own.count)
-            job.denseTokensPerSecond = dense.reduce(0, +) / Double(dense.count)
-            job.peakMemoryBytes = peak
-            try store.update(job)
+            try measure(&job, dense: sourceModel.path)
         }
 
         if job.evalRunID == nil {
@@ -150,6 +134,33 @@ public final class SweepRunner {
         job.status = .done
         try store.update(job)
         return tasksRun
+    }
+
+    /// The job's throughput (in turn with the dense model's, averaged over the rounds) and peak
+    /// memory, when the sweep measures them.
+    private func measure(_ job: inout SweepJob, dense: String) throws {
+        guard let probe, config.benchSeconds > 0, let path = job.modelPath else { return }
+        var own: [Double] = [], other: [Double] = [], peak = 0
+        for _ in 0..<config.benchRounds {
+            let figures = try probe(path, job.isDense ? nil : dense, config.benchSeconds)
+            own.append(figures.tokensPerSecond)
+            other.append(figures.againstTokensPerSecond ?? figures.tokensPerSecond)
+            peak = max(peak, figures.peakMemoryBytes)
+        }
+        job.tokensPerSecond = own.reduce(0, +) / Double(own.count)
+        job.denseTokensPerSecond = other.reduce(0, +) / Double(other.count)
+        job.peakMemoryBytes = peak
+        try store.update(job)
+    }
+
+    /// Measures the throughput and memory of every finished job again (e.g. on a quieter
+    /// machine), keeping everything else.
+    public func remeasure() throws {
+        let (sourceModel, _) = try loadSource()
+        for var job in try store.jobs(sweepID: sweep.id!) where job.status == .done {
+            progress("sweep \(sweep.name): measuring \(spec(of: job).label)")
+            try measure(&job, dense: sourceModel.path)
+        }
     }
 
     private func loadSource() throws -> (LoadedModel, String) {

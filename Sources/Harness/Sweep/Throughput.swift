@@ -1,14 +1,17 @@
-/// Forward throughput and peak memory of one model, as `bip bench` measures them.
+/// Forward throughput and peak memory of one model, as `bip bench` measures them, with the rate
+/// of a second model (the dense one) run batch by batch in turn with it, when asked.
 public struct ThroughputFigures: Sendable, Equatable {
     public let tokensPerSecond: Double
+    public let againstTokensPerSecond: Double?
     public let peakMemoryBytes: Int
 
-    public init(tokensPerSecond: Double, peakMemoryBytes: Int) {
+    public init(tokensPerSecond: Double, againstTokensPerSecond: Double?, peakMemoryBytes: Int) {
         self.tokensPerSecond = tokensPerSecond
+        self.againstTokensPerSecond = againstTokensPerSecond
         self.peakMemoryBytes = peakMemoryBytes
     }
 }
 
-/// Measures the model at a path (a model file or directory) for about `seconds`. The sweep calls
-/// it alternately on the dense and the pruned model so that machine noise cancels in the ratio.
-public typealias ThroughputProbe = @Sendable (_ modelPath: String, _ seconds: Double) throws -> ThroughputFigures
+/// Measures the model at a path (a model file or directory) for about `seconds`, in turn with the
+/// model at `against` when given, so that machine noise cancels in the ratio.
+public typealias ThroughputProbe = @Sendable (_ modelPath: String, _ against: String?, _ seconds: Double) throws -> ThroughputFigures

@@ -25,40 +25,68 @@ public struct ThroughputBenchmark: Sendable {
 
     /// Runs the benchmark over `windows` (each at least `seqLen` tokens; reused cyclically).
     public func run(_ model: LlamaModel, windows: [[Int]], progress: (String) -> Void = { _ in }) -> Result {
-        precondition(!windows.isEmpty && windows.allSatisfy { $0.count >= seqLen })
-        let forward = ForwardPass(model: model)
-        let head = LanguageModelHead(model: model)
-        let cache = KVCache(model: model, slots: batch, capacity: seqLen)
+        run([model], windows: windows, progress: progress)[0]
+    }
+
+    /// Runs the benchmark on several models at once, batch by batch in turn on the same windows,
+    /// so that whatever else the machine does slows them alike and cancels in their ratio.
+    public func run(_ models: [LlamaModel], windows: [[Int]], progress: (String) -> Void = { _ in }) -> [Result] {
+        precondition(!models.isEmpty && !windows.isEmpty && windows.allSatisfy { $0.count >= seqLen })
+        let runners = models.map { BatchRunner(model: $0, batch: batch, seqLen: seqLen) }
         var next = 0
-        func runBatch() {
+        func batchWindows() -> [[Int]] {
+            defer { next += batch }
+            return (0..<batch).map { Array(windows[(next + $0) % windows.count].prefix(seqLen)) }
+        }
+        let warmUp = batchWindows()
+        for runner in runners { runner.run(warmUp) }
+        var elapsed = [Double](repeating: 0, count: runners.count)
+        var tokens = 0
+        let start = Date()
+        repeat {
+            let inputs = batchWindows()
+            for (i, runner) in runners.enumerated() {
+                let t0 = Date()
+                runner.run(inputs)
+                elapsed[i] += Date().timeIntervalSince(t0)
+            }
+            tokens += batch * seqLen
+            progress(String(format: "%d tokens, %@", tokens,
+                            elapsed.map { String(format: "%.0f tokens/s", Double(tokens) / $0) }.joined(separator: " / ")))
+        } while Date().timeIntervalSince(start) < seconds * Double(runners.count)
+        return zip(models, elapsed).map { model, time in
+            let rate = Double(tokens) / time
+            return Result(tokens: tokens, elapsed: time, tokensPerSecond: rate,
+                          gflopsPerSecond: rate * 2 * ModelCost.macsPerToken(model, context: seqLen) / 1e9)
+        }
+    }
+
+    /// One model's forward pass, LM head and KV cache for batches of windows from position 0.
+    private final class BatchRunner {
+        let forward: ForwardPass
+        let head: LanguageModelHead
+        let cache: KVCache
+        let seqLen: Int
+
+        init(model: LlamaModel, batch: Int, seqLen: Int) {
+            forward = ForwardPass(model: model)
+            head = LanguageModelHead(model: model)
+            cache = KVCache(model: model, slots: batch, capacity: seqLen)
+            self.seqLen = seqLen
+        }
+
+        func run(_ windows: [[Int]]) {
             cache.reset()
-            var inputs: [SequenceInput] = []
-            var rows: [Int] = [], targets: [Int] = []
-            for slot in 0..<batch {
-                let window = Array(windows[next % windows.count].prefix(seqLen))
-                next += 1
+            var inputs: [SequenceInput] = [], rows: [Int] = [], targets: [Int] = []
+            for (slot, window) in windows.enumerated() {
                 inputs.append(SequenceInput(slot: slot, tokens: window))
                 for t in 0..<(seqLen - 1) {
                     rows.append(slot * seqLen + t)
                     targets.append(window[t + 1])
                 }
             }
-            let hidden = forward(inputs, cache: cache)
-            _ = head.logProbabilities(hidden, rows: rows, targets: targets)
+            _ = head.logProbabilities(forward(inputs, cache: cache), rows: rows, targets: targets)
         }
-        runBatch()
-        let start = Date()
-        var tokens = 0
-        repeat {
-            runBatch()
-            tokens += batch * seqLen
-            let elapsed = Date().timeIntervalSince(start)
-            progress(String(format: "%d tokens, %.0f tokens/s", tokens, Double(tokens) / elapsed))
-        } while Date().timeIntervalSince(start) < seconds
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = Double(tokens) / elapsed
-        return Result(tokens: tokens, elapsed: elapsed, tokensPerSecond: rate,
-                      gflopsPerSecond: rate * 2 * ModelCost.macsPerToken(model, context: seqLen) / 1e9)
     }
 
     /// This machine's sgemm rate through the same BLAS path, on the shape of an FFN projection of a
@@ -82,8 +110,15 @@ public struct ThroughputBenchmark: Sendable {
         return Double(runs) * 2 * Double(m * n * k) / Date().timeIntervalSince(start) / 1e9
     }
 
-    /// Peak resident memory of this process, in bytes.
+    /// Peak resident memory of this process so far, in bytes: Linux's `VmHWM`, which starts
+    /// afresh at exec (unlike `ru_maxrss`, which a child inherits from the process that started
+    /// it); `ru_maxrss` where there is no /proc.
     public static func peakMemoryBytes() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kB = Int(line.dropFirst("VmHWM:".count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") {
+            return kB * 1024
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss * 1024
