@@ -4,7 +4,8 @@ import Foundation
 public enum BuildInfo {
     public static let version = "0.1.0"
 
-    /// The commit of the checkout this binary was built from, if git can tell.
+    /// The HEAD commit, when the process started, of the checkout this binary was built from
+    /// (asked of git at run time, so a binary older than a later commit reports the later one).
     public static let commit: String? = {
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
         let process = Process()

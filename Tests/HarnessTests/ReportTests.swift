@@ -70,7 +70,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(report.contains("| flap | 0.20 | 107.6M | 1.25× | 70.00 | **38.00** | **66.00** | **52.00** |"), report)
         XCTAssertTrue(report.contains("| bip | 0.20 | ±11.00 | ±10.00 | 20 |"), report)
         XCTAssertTrue(report.contains("--limit 20"), report)
-        XCTAssertTrue(report.contains("bip 0.1.0 at commit c0ffee"), report)
+        XCTAssertTrue(report.contains("bip 0.1.0, checkout at commit c0ffee"), report)
         XCTAssertTrue(report.contains("![WikiText2 perplexity against sparsity](wikitext2-ppl.svg)"), report)
 
         // The same database gives the same bytes.
@@ -97,8 +97,10 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2)
         XCTAssertEqual(svg.components(separatedBy: "stroke-dasharray").count - 1, 2, "the dense level and its legend entry")
         for label in [">bip<", ">flap<", ">dense<", ">perplexity<", ">0.20<", ">0.40<"] { XCTAssertTrue(svg.contains(label), label) }
-        // Log-scale ticks at 1, 2, 5 × 10^k inside [50 / 1.1, 120 · 1.1].
-        XCTAssertEqual(SVGLinePlot.logTicks(50, 120).0, [50, 100])
+        // Log-scale ticks inside [50 / 1.1, 120 · 1.1] = [45.5, 132]: 1, 2, 5 × 10^k give only 50 and
+        // 100, so m × 10^k with m = 1, 1.5, 2, 3, …, 9: 50, 60, 70, 80, 90, 100. From 8 to 300: 10, 20, 50, 100, 200.
+        XCTAssertEqual(SVGLinePlot.logTicks(50, 120).0, [50, 60, 70, 80, 90, 100])
+        XCTAssertEqual(SVGLinePlot.logTicks(8, 300).0, [10, 20, 50, 100, 200])
         // Span 12.5 -> raw step 2.5 -> step 5; ends floor(46.875 / 5) · 5 and ceil(60.625 / 5) · 5.
         XCTAssertEqual(SVGLinePlot.linearTicks(47.5, 60).0, [45, 50, 55, 60, 65])
     }

@@ -36,10 +36,12 @@ public struct ReportWriter {
 
     static func plots(_ results: SweepResults) -> [(String, String, SVGLinePlot)] {
         let methods = results.config.methods
+        // Each method's line starts at the dense model (sparsity 0).
         func series(_ value: (SweepResults.Row) -> Double?) -> [SVGLinePlot.Series] {
-            methods.compactMap { method in
+            let start = results.dense.flatMap(value).map { [(x: 0.0, y: $0)] } ?? []
+            return methods.compactMap { method in
                 let points = results.rows.filter { $0.method == method }.compactMap { row in value(row).map { (x: row.sparsity, y: $0) } }
-                return points.isEmpty ? nil : SVGLinePlot.Series(name: method, points: points)
+                return points.isEmpty ? nil : SVGLinePlot.Series(name: method, points: start + points)
             }
         }
         var plots: [(String, String, SVGLinePlot)] = []

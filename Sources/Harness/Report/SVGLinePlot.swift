@@ -85,17 +85,23 @@ struct SVGLinePlot {
 
     private func f(_ x: Double) -> String { String(format: "%.1f", x) }
 
-    /// Ticks at 1, 2, 5 × 10^k spanning [low, high], and the axis ends.
+    /// Ticks at 1, 2, 5 × 10^k inside the axis, or at m × 10^k (m = 1, 1.5, 2, 3, …, 9) when that gives
+    /// fewer than three, and the axis ends (10% outside the data).
     static func logTicks(_ low: Double, _ high: Double) -> ([Double], Double, Double) {
         let lo = max(low, 1e-9) / 1.1, hi = max(high, low * 1.01) * 1.1
-        var ticks: [Double] = []
-        var decade = pow(10, floor(log10(lo)))
-        while decade <= hi {
-            for m in [1.0, 2.0, 5.0] where decade * m >= lo && decade * m <= hi { ticks.append(decade * m) }
-            decade *= 10
+        func ticks(_ mantissas: [Double]) -> [Double] {
+            var out: [Double] = []
+            var decade = pow(10, floor(log10(lo)))
+            while decade <= hi {
+                for m in mantissas where decade * m >= lo && decade * m <= hi { out.append(decade * m) }
+                decade *= 10
+            }
+            return out
         }
-        if ticks.count < 2 { ticks = [lo, hi] }
-        return (ticks, lo, hi)
+        var chosen = ticks([1, 2, 5])
+        if chosen.count < 3 { chosen = ticks([1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9]) }
+        if chosen.count < 2 { chosen = [lo, hi] }
+        return (chosen, lo, hi)
     }
 
     /// About five ticks at a step of 1, 2 or 5 × 10^k, and axis ends a little outside the data.
