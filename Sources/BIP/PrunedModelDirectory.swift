@@ -120,10 +120,14 @@ public enum PrunedModelDirectory {
             let group = config.queryHeads / config.kvHeads
             shapes = Array(repeating: ((0..<config.queryHeads).map { $0 / group }, config.kvHeads, config.ffnWidth), count: config.layerCount)
         }
+        // A bip section lists each layer's biases and the file holds exactly those; the config's
+        // attention_bias / mlp_bias (HF's all-or-nothing flags, written differently by older bip)
+        // only say which biases a plain Hugging Face checkpoint must have.
+        let requiredBiases = config.json["bip"] == nil ? config.requiredBiases : []
         func tensor(_ name: String, _ shape: [Int]) throws -> [Float] { try weights.floats(name, shape: shape) }
         func linear(_ name: String, out: Int, in inFeatures: Int) throws -> Linear {
             let projection = String(name.split(separator: ".").last!)
-            let hasBias = config.requiredBiases.contains(projection) || weights.has(name + ".bias")
+            let hasBias = requiredBiases.contains(projection) || weights.has(name + ".bias")
             return Linear(weight: try tensor(name + ".weight", [out, inFeatures]),
                           bias: hasBias ? try tensor(name + ".bias", [out]) : nil,
                           outFeatures: out, inFeatures: inFeatures)

@@ -91,6 +91,9 @@ struct SweepCommand: ParsableCommand {
         let store = try ResultStore(path: db)
         let sweepName = name ?? requested?.defaultName
         guard let sweepName else { throw ValidationError("give the sweep's fields (--methods, --sparsities, …, --config or --demo) or --name NAME") }
+        // One process per sweep at a time: a second would run the same jobs again.
+        let lock = try SweepLock(db: db, sweep: sweepName)
+        defer { lock.release() }
         var record = try store.sweep(named: sweepName)
         let config: SweepConfig
         if let record {
@@ -150,8 +153,17 @@ struct SweepCommand: ParsableCommand {
             process.standardOutput = out
             process.standardError = err
             try process.run()
+            Interruption.child = process.processIdentifier
+            defer { Interruption.child = 0 }
+            // stderr is read on another thread, so that neither pipe fills up and blocks the child.
+            nonisolated(unsafe) var errors = Data()
+            let drained = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                errors = err.fileHandleForReading.readDataToEndOfFile()
+                drained.signal()
+            }
             let output = out.fileHandleForReading.readDataToEndOfFile()
-            let errors = err.fileHandleForReading.readDataToEndOfFile()
+            drained.wait()
             process.waitUntilExit()
             guard process.terminationStatus == 0,
                   let json = try? JSONSerialization.jsonObject(with: output) as? [String: Any],
@@ -169,6 +181,8 @@ struct SweepCommand: ParsableCommand {
 final class Interruption: @unchecked Sendable {
     let name: String
     let db: String
+    /// The `bip bench` child running now (0: none); it is killed too, having nothing to save.
+    nonisolated(unsafe) static var child: Int32 = 0
     private var sources: [DispatchSourceSignal] = []
 
     init(name: String, db: String) {
@@ -181,6 +195,7 @@ final class Interruption: @unchecked Sendable {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [name, db] in
+                if Self.child > 0 { kill(Self.child, SIGKILL) }
                 ResultStore.writeLock.lock()
                 Console.status("\ninterrupted: every finished task is stored in \(db); continue with: bip sweep --resume --name \(name) --db \(db)")
                 exit(130)
@@ -188,5 +203,29 @@ final class Interruption: @unchecked Sendable {
             source.resume()
             sources.append(source)
         }
+    }
+}
+
+/// An exclusive lock on one sweep of one database (`DB.sweep-NAME.lock`, flock), held while the
+/// sweep runs, so that a second process asked to run the same sweep stops instead of repeating it.
+final class SweepLock {
+    private var descriptor: Int32
+
+    init(db: String, sweep: String) throws {
+        let safe = String(sweep.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+        let path = "\(db).sweep-\(safe).lock"
+        descriptor = open(path, O_CREAT | O_RDWR, 0o644)
+        guard descriptor >= 0 else { throw SweepError(path, "cannot create the sweep's lock file: \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw SweepError(db, "sweep '\(sweep)' is being run by another process right now (lock \(path)); wait for it or stop it first")
+        }
+    }
+
+    func release() {
+        guard descriptor >= 0 else { return }
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+        descriptor = -1
     }
 }

@@ -93,5 +93,16 @@ final class RemovalTests: XCTestCase {
         }
         let tokens = back.tokenizer.encode(text, parseSpecial: false)
         XCTAssertEqual(TestInputs.maxAbsDifference(TestInputs.logits(back.model, tokens), TestInputs.logits(outcome.model, tokens)), 0)
+
+        // Directories written by earlier bip set attention_bias / mlp_bias whenever any layer had a
+        // bias; the per-layer list of the bip section decides, so they still load.
+        let configURL = directory.appendingPathComponent("config.json")
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+        config["attention_bias"] = true
+        config["mlp_bias"] = true
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        let older = try PrunedModelDirectory.loadAny(directory.path)
+        XCTAssertEqual(older.model.parameterCount, outcome.model.parameterCount)
+        XCTAssertNil(older.model.layers[10].qkv.bias)
     }
 }

@@ -117,6 +117,20 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(fail.stdout.contains("gate FAILED: 2 of 10"), fail.stdout)
     }
 
+    func testTheSameSweepRunsInOneProcessAtATime() throws {
+        let db = folder.appendingPathComponent("locked.sqlite").path
+        let arguments = ["sweep", "--methods", "random", "--sparsities", "0.2", "--tasks", "arc_easy", "--limit", "3",
+                         "--bench-seconds", "0", "--name", "once", "--db", db]
+        let logs = [folder.appendingPathComponent("a"), folder.appendingPathComponent("b")]
+        let processes = try logs.map { try BipExecutable.start(arguments, environment: environment, log: $0) }
+        for process in processes { process.waitUntilExit() }
+        XCTAssertEqual(processes.map(\.terminationStatus).sorted(), [0, 1])
+        let loser = logs[processes.firstIndex { $0.terminationStatus == 1 }!]
+        let stderr = try String(contentsOf: URL(fileURLWithPath: loser.path + ".err"), encoding: .utf8)
+        XCTAssertTrue(stderr.contains("sweep 'once' is being run by another process right now"), stderr)
+        XCTAssertEqual(try results(db).count, 2 * 2, "dense and random, acc and acc_norm, each once")
+    }
+
     func testTwoSweepsWriteOneDatabaseAtOnce() throws {
         let db = folder.appendingPathComponent("shared.sqlite").path
         let a = try BipExecutable.start(["sweep", "--methods", "magnitude-l1", "--sparsities", "0.2", "--tasks", "arc_easy,piqa",
@@ -148,6 +162,15 @@ final class SweepCommandTests: XCTestCase {
         let retry = try sweep(["--name", "failing", "--retry-failed"], db: db)
         XCTAssertEqual(retry.status, 1)
         XCTAssertEqual(try store.jobs(sweepID: jobs[0].sweepID).map(\.attempts), [1, 2, 1])
+        // A job left running after two attempts (the process died in it each time) is given up.
+        var died = try store.jobs(sweepID: jobs[0].sweepID)[2]
+        died.status = .running
+        died.attempts = 2
+        try store.update(died)
+        let resumed = try sweep(["--name", "failing", "--resume"], db: db)
+        XCTAssertEqual(resumed.status, 1)
+        XCTAssertTrue(resumed.stdout.contains("the process died during this job 2 times"), resumed.stdout)
+        XCTAssertEqual(try store.jobs(sweepID: jobs[0].sweepID).map(\.status), [.done, .failed, .failed])
         // A name that is not stored, and a configuration file with a wrong field.
         let missing = try sweep(["--resume", "--name", "nope"], db: db)
         XCTAssertEqual(missing.status, 1)

@@ -28,7 +28,7 @@ struct MarkdownReport {
                      + "Planned \(results.sweep.createdAt); \(results.jobs.count { $0.status == .done }) of \(results.jobs.count) jobs done"
                      + (results.jobs.contains { $0.status == .failed } ? ", \(results.jobs.count { $0.status == .failed }) failed (listed at the end)." : "."))
         lines.append("")
-        lines.append("Perplexity: lower is better. Accuracies in percent: higher is better. Best pruned value per sparsity in **bold**. "
+        lines.append("Perplexity: lower is better. Accuracies in percent: higher is better. Best pruned value per sparsity in **bold** (where several methods are compared). "
                      + "Speed-up: forward tokens/s against the dense model's, measured interleaved (`bip bench` workload, batch 8 × 128).")
         lines.append("")
 
@@ -49,6 +49,10 @@ struct MarkdownReport {
         lines += table(metric: { PerplexityCorpus.names.contains($0) ? "ppl" : "acc" }, delta: false)
         lines.append("")
         lines.append("## Standard errors (paper metrics, percentage points)")
+        if results.config.seeds.count > 1 {
+            lines.append("")
+            lines.append("A row of several seeds shows the mean of its runs' standard errors.")
+        }
         lines.append("")
         lines += stderrTable()
         lines.append("")
@@ -106,7 +110,8 @@ struct MarkdownReport {
         }
         for row in results.rows {
             let values = cells(row, metric: metric)
-            var out = [row.method, row.isDense ? "0" : Self.fraction(row.sparsity), Self.parameters(row.parameters),
+            let seeds = row.isDense || results.config.seeds.count == 1 ? "" : " (\(row.jobs.count)/\(results.config.seeds.count) seeds)"
+            var out = [row.method + seeds, row.isDense ? "0" : Self.fraction(row.sparsity), Self.parameters(row.parameters),
                        row.speedup.map { String(format: "%.2f×", $0) } ?? "-"]
             for (i, value) in values.enumerated() {
                 guard let value else {
@@ -188,7 +193,8 @@ struct MarkdownReport {
             lines.append("- Runs from \(first) to \(last).")
         }
         lines.append("- Data files (sha256):")
-        let datasets = Set(results.config.tasks.map(TaskEvaluation.dataset(of:)) + ["c4"]).sorted()
+        let calibration = String(results.config.calibration.split(separator: ":").first ?? "")
+        let datasets = Set(results.config.tasks.map(TaskEvaluation.dataset(of:)) + [calibration]).sorted()
         for name in datasets {
             guard let manifest = try? DatasetManifest.load(name) else { continue }
             for file in manifest.files { lines.append("  - `\(file.path)` `\(file.sha256)`") }

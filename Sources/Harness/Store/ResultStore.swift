@@ -17,12 +17,15 @@ public final class ResultStore: Sendable {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             queue = try DatabasePool(path: path, configuration: configuration)
-            do {
-                try Self.migrator.migrate(queue)
-            } catch {
-                // Another process may have been migrating the same new file at the same moment:
-                // its migrations are recorded now, so a second pass skips them.
-                try Self.migrator.migrate(queue)
+            // Another process may be migrating the same new file at the same moment: once its
+            // migrations are recorded, a later pass skips them.
+            for attempt in 1... {
+                do {
+                    try Self.migrator.migrate(queue)
+                    break
+                } catch where attempt < 10 {
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
             }
         } catch let error as DatabaseError {
             throw StoreError(path, "cannot open the results database: \(error.message ?? "\(error.resultCode)")")

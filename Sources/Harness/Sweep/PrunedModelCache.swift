@@ -48,6 +48,7 @@ public struct PrunedModelCache: Sendable {
     /// Writes `outcome` as the model of `recipe` and returns its directory.
     public func store(_ outcome: PruningOutcome, recipe: Recipe, calibration: CalibrationSet?, source: LoadedModel) throws -> URL {
         let final = location(of: recipe)
+        removeAbandonedPartials()
         let partial = directory.appendingPathComponent(".\(recipe.key).partial-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: partial)
         let provenance = PrunedModelDirectory.Provenance(
@@ -55,12 +56,24 @@ public struct PrunedModelCache: Sendable {
             sourceModel: source.path, sourceSHA256: recipe.sourceSHA256)
         try PrunedModelDirectory.write(outcome.model, to: partial, dtype: .f32, provenance: provenance,
                                        tokenizerSource: try PrunedModelDirectory.tokenizerSource(of: source))
-        if FileManager.default.fileExists(atPath: final.path) {
+        do {
+            try FileManager.default.moveItem(at: partial, to: final)
+        } catch {
             // Another sweep made the same model meanwhile: keep its copy.
             try? FileManager.default.removeItem(at: partial)
-        } else {
-            try FileManager.default.moveItem(at: partial, to: final)
+            guard cached(recipe) != nil else { throw error }
         }
         return final
+    }
+
+    /// Deletes the partial directories of processes that no longer run (killed while writing).
+    func removeAbandonedPartials() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        for name in names where name.hasPrefix(".") && name.contains(".partial-") {
+            guard let pid = Int32(name.split(separator: "-").last ?? ""), pid != ProcessInfo.processInfo.processIdentifier else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+            }
+        }
     }
 }

@@ -49,6 +49,19 @@ public final class SweepRunner {
         summary.done = jobs.count { $0.status == .done }
         let clock = SweepClock(jobsTotal: jobs.count, jobsDone: summary.done, jobsToRun: todo.count, unitsPerJob: config.tasks.count + 1)
         for job in todo {
+            if job.status == .running && job.attempts >= Self.maxAttempts {
+                // Taken up twice and never finished or failed: the process itself died in it
+                // (a trap, the OOM killer). Give up on it so the jobs after it can run.
+                var dead = job
+                dead.status = .failed
+                dead.error = "the process died during this job \(job.attempts) times; bip sweep --retry-failed tries again"
+                try store.update(dead)
+                summary.failed += 1
+                progress("sweep \(sweep.name): \(spec(of: job).label) failed: \(dead.error!)")
+                clock.skip(config.tasks.count + 1)
+                clock.finishJob()
+                continue
+            }
             do {
                 summary.tasksRun += try run(job, clock: clock)
                 summary.done += 1
@@ -65,6 +78,9 @@ public final class SweepRunner {
         }
         return summary
     }
+
+    /// Runs of one job that may end with the process dying before it is given up.
+    static let maxAttempts = 2
 
     private func spec(of job: SweepJob) -> SweepJobSpec {
         job.isDense ? .dense : SweepJobSpec(method: job.method, sparsity: job.sparsity, seed: UInt64(bitPattern: job.seed))
@@ -95,7 +111,10 @@ public final class SweepRunner {
 
         if job.tokensPerSecond == nil {
             status(clock, "measuring throughput")
-            try measure(&job, dense: sourceModel.path)
+            do { try measure(&job, dense: sourceModel.path) } catch {
+                // The figures stay empty (bip sweep --remeasure fills them); the evaluation goes on.
+                progress("sweep \(sweep.name): \(spec.label): throughput not measured: \(error)")
+            }
         }
 
         if job.evalRunID == nil {
@@ -159,7 +178,9 @@ public final class SweepRunner {
         let (sourceModel, _) = try loadSource()
         for var job in try store.jobs(sweepID: sweep.id!) where job.status == .done {
             progress("sweep \(sweep.name): measuring \(spec(of: job).label)")
-            try measure(&job, dense: sourceModel.path)
+            do { try measure(&job, dense: sourceModel.path) } catch {
+                progress("sweep \(sweep.name): \(spec(of: job).label): throughput not measured: \(error)")
+            }
         }
     }
 
