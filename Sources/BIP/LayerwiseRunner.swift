@@ -88,10 +88,7 @@ private final class BlockOutput: ActivationObserver {
             case .ffnNormInput:
                 y.update(from: rows, count: count * d)
             case .downProjInput where width > 0:
-                layer.down.weight.withUnsafeBufferPointer { w in
-                    Matmul.timesTransposed(rows, lda: width, m: count, k: width, w.baseAddress!, ldw: width, n: d,
-                                           y, ldc: d, beta: 1)
-                }
+                layer.down.weight.product(rows, m: count, into: y, ldc: d, beta: 1)
                 if let bias = layer.down.bias { RowOps.addBias(bias, to: y, rows: count) }
             case .downProjInput, .attentionOutputInput:
                 break

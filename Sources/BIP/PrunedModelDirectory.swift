@@ -128,9 +128,8 @@ public enum PrunedModelDirectory {
         func linear(_ name: String, out: Int, in inFeatures: Int) throws -> Linear {
             let projection = String(name.split(separator: ".").last!)
             let hasBias = requiredBiases.contains(projection) || weights.has(name + ".bias")
-            return Linear(weight: try tensor(name + ".weight", [out, inFeatures]),
-                          bias: hasBias ? try tensor(name + ".bias", [out]) : nil,
-                          outFeatures: out, inFeatures: inFeatures)
+            return Linear(weight: try weights.matrix(name + ".weight", shape: [out, inFeatures]),
+                          bias: hasBias ? try tensor(name + ".bias", [out]) : nil)
         }
         var layers: [DecoderLayer] = []
         for (l, shape) in shapes.enumerated() {
@@ -160,7 +159,7 @@ public enum PrunedModelDirectory {
         let d = model.config.hiddenSize
         var out = [Safetensors.Tensor(name: "model.embed_tokens.weight", shape: [model.config.vocabularySize, d], values: model.tokenEmbedding)]
         func add(_ name: String, _ linear: Linear) {
-            out.append(.init(name: name + ".weight", shape: [linear.outFeatures, linear.inFeatures], values: linear.weight))
+            out.append(.init(name: name + ".weight", shape: [linear.outFeatures, linear.inFeatures], values: linear.weight.floats))
             if let bias = linear.bias { out.append(.init(name: name + ".bias", shape: [linear.outFeatures], values: bias)) }
         }
         for (l, layer) in model.layers.enumerated() {

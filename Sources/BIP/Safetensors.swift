@@ -55,9 +55,9 @@ public enum Safetensors {
         }
     }
 
-    /// A safetensors file: its header is read at once, each tensor is read from disk and decoded
-    /// to Float32 on request (straight into the result, so a loaded model is held once in memory,
-    /// not once more as the file's bytes).
+    /// A safetensors file: its header is read at once, each tensor is read from disk on request
+    /// (straight into the result, so a loaded model is held once in memory, not once more as the
+    /// file's bytes).
     public final class File {
         public let path: String
         public let metadata: [String: String]
@@ -100,34 +100,37 @@ public enum Safetensors {
 
         /// The tensor's values as Float32 (F32, F16 or BF16 on disk), checked against `shape`.
         public func floats(_ name: String, shape expected: [Int]) throws -> [Float] {
+            try matrix(name, shape: expected).floats
+        }
+
+        /// The tensor as a matrix of `shape` (a vector is one row), keeping F16 and BF16 in their
+        /// 2-byte form: read straight from the file into the matrix's storage, held once in memory.
+        public func matrix(_ name: String, shape expected: [Int]) throws -> WeightMatrix {
             guard let e = entries[name] else { throw ModelFileError(path, "missing tensor '\(name)'") }
             guard e.shape == expected else {
                 throw ModelFileError(path, "tensor '\(name)' has shape \(e.shape), expected \(expected)")
             }
             let count = expected.reduce(1, *)
-            let size: Int
+            let rows = expected.count == 2 ? expected[0] : 1, columns = count / max(rows, 1)
+            let element: WeightMatrix.Element
             switch e.dtype {
-            case "F32": size = 4
-            case "F16", "BF16": size = 2
+            case "F32": element = .float32
+            case "F16": element = .float16
+            case "BF16": element = .bfloat16
             default: throw ModelFileError(path, "tensor '\(name)' has dtype \(e.dtype) (bip reads F32, F16, BF16)")
             }
-            guard e.end - e.begin == count * size else {
-                throw ModelFileError(path, "tensor '\(name)' holds \(e.end - e.begin) bytes, not \(count * size)")
+            guard e.end - e.begin == count * element.byteCount else {
+                throw ModelFileError(path, "tensor '\(name)' holds \(e.end - e.begin) bytes, not \(count * element.byteCount)")
             }
-            var bytes = [UInt8](repeating: 0, count: e.end - e.begin)
-            let read = bytes.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(dataStart + e.begin)) }
-            guard read == bytes.count else { throw ModelFileError(path, "tensor '\(name)' could not be read (file truncated?)") }
-            return bytes.withUnsafeBytes { raw in
-                let base = raw.baseAddress!
-                switch e.dtype {
-                case "F32":
-                    return (0..<count).map { Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-                case "F16":
-                    return (0..<count).map { Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
-                default:
-                    return (0..<count).map { Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
-                }
+            // The format is little-endian, as is every machine bip runs on.
+            func read<T>(_ type: T.Type, zero: T) throws -> [T] {
+                var out = [T](repeating: zero, count: count)
+                let got = out.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(dataStart + e.begin)) }
+                guard got == e.end - e.begin else { throw ModelFileError(path, "tensor '\(name)' could not be read (file truncated?)") }
+                return out
             }
+            if element == .float32 { return WeightMatrix(try read(Float.self, zero: 0), rows: rows, columns: columns) }
+            return WeightMatrix(bits: try read(UInt16.self, zero: 0), element: element, rows: rows, columns: columns)
         }
     }
 }

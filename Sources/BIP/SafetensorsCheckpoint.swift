@@ -57,9 +57,18 @@ public struct SafetensorsCheckpoint {
 
     /// The tensor's values as Float32, checked against `shape`.
     public func floats(_ name: String, shape: [Int]) throws -> [Float] {
+        try shardFile(of: name).floats(name, shape: shape)
+    }
+
+    /// The `[rows, columns]` tensor, F16 and BF16 kept in their 2-byte form.
+    public func matrix(_ name: String, shape: [Int]) throws -> WeightMatrix {
+        try shardFile(of: name).matrix(name, shape: shape)
+    }
+
+    private func shardFile(of name: String) throws -> Safetensors.File {
         guard let file = file(of: name) else {
             throw ModelFileError(identityFile, "missing tensor '\(name)' (no shard is listed for it)")
         }
-        return try file.floats(name, shape: shape)
+        return file
     }
 }

@@ -48,21 +48,12 @@ public enum StructuralRemoval {
 extension Linear {
     /// The given rows (and bias entries), in the given order.
     func selectingRows(_ rows: [Int]) -> Linear {
-        var weight = [Float]()
-        weight.reserveCapacity(rows.count * inFeatures)
-        for r in rows { weight += self.weight[(r * inFeatures)..<((r + 1) * inFeatures)] }
-        return Linear(weight: weight, bias: bias.map { b in rows.map { b[$0] } }, outFeatures: rows.count, inFeatures: inFeatures)
+        Linear(weight: weight.selectingRows(rows), bias: bias.map { b in rows.map { b[$0] } })
     }
 
     /// The given columns, in the given order; the bias is unchanged.
     func selectingColumns(_ columns: [Int]) -> Linear {
-        var weight = [Float]()
-        weight.reserveCapacity(outFeatures * columns.count)
-        for r in 0..<outFeatures {
-            let row = r * inFeatures
-            for c in columns { weight.append(self.weight[row + c]) }
-        }
-        return Linear(weight: weight, bias: bias, outFeatures: outFeatures, inFeatures: columns.count)
+        Linear(weight: weight.selectingColumns(columns), bias: bias)
     }
 
     /// `Σ_{j in columns} W[:, j] * means[j]`, in Double.
@@ -73,7 +64,6 @@ extension Linear {
     /// This map with `extra` added to its bias (a zero bias is created when there is none).
     func addingBias(_ extra: [Double]) -> Linear {
         let old = bias ?? [Float](repeating: 0, count: outFeatures)
-        return Linear(weight: weight, bias: zip(old, extra).map { Float(Double($0) + $1) },
-                      outFeatures: outFeatures, inFeatures: inFeatures)
+        return Linear(weight: weight, bias: zip(old, extra).map { Float(Double($0) + $1) })
     }
 }

@@ -18,7 +18,7 @@ enum WeightNorms {
     static func absTransposeTimes(_ w: Linear, _ v: [Double]) -> [Double] {
         precondition(v.count == w.outFeatures)
         var out = [Double](repeating: 0, count: w.inFeatures)
-        w.weight.withUnsafeBufferPointer { weight in
+        w.weight.withFloats { weight in
             for i in 0..<w.outFeatures where v[i] != 0 {
                 let row = weight.baseAddress! + i * w.inFeatures
                 for j in 0..<w.inFeatures { out[j] += Swift.abs(Double(row[j])) * v[i] }
@@ -29,7 +29,7 @@ enum WeightNorms {
 
     private static func columnSums(_ w: Linear, _ f: (Double) -> Double) -> [Double] {
         var out = [Double](repeating: 0, count: w.inFeatures)
-        w.weight.withUnsafeBufferPointer { weight in
+        w.weight.withFloats { weight in
             for i in 0..<w.outFeatures {
                 let row = weight.baseAddress! + i * w.inFeatures
                 for j in 0..<w.inFeatures { out[j] += f(Double(row[j])) }
@@ -39,7 +39,7 @@ enum WeightNorms {
     }
 
     private static func rowSums(_ w: Linear, _ f: (Double) -> Double) -> [Double] {
-        w.weight.withUnsafeBufferPointer { weight in
+        w.weight.withFloats { weight in
             (0..<w.outFeatures).map { i in
                 let row = weight.baseAddress! + i * w.inFeatures
                 var total = 0.0

@@ -13,7 +13,7 @@ final class DeterminismTests: XCTestCase {
                                    file: StaticString = #filePath, line: UInt = #line) {
         func bits(_ v: [Float]) -> [UInt32] { v.map(\.bitPattern) }
         func same(_ x: Linear, _ y: Linear) -> Bool {
-            x.outFeatures == y.outFeatures && x.inFeatures == y.inFeatures && bits(x.weight) == bits(y.weight)
+            x.outFeatures == y.outFeatures && x.inFeatures == y.inFeatures && bits(x.weight.floats) == bits(y.weight.floats)
                 && x.bias.map(bits) == y.bias.map(bits)
         }
         XCTAssertEqual(a.layers.count, b.layers.count, what, file: file, line: line)

@@ -76,9 +76,9 @@ final class HandBuiltLayerTests: XCTestCase {
         XCTAssertEqual(layer.kvHeads, 1)
         XCTAssertEqual(layer.ffnWidth, 3)
         XCTAssertEqual(layer.hiddenSize, 4)
-        XCTAssertEqual(layer.q.weight, Self.q.flatMap { $0 })
-        XCTAssertEqual(layer.gate.weight, Self.gate.flatMap { $0 })
-        XCTAssertEqual(layer.up.weight, Self.up.flatMap { $0 })
+        XCTAssertEqual(layer.q.weight.floats, Self.q.flatMap { $0 })
+        XCTAssertEqual(layer.gate.weight.floats, Self.gate.flatMap { $0 })
+        XCTAssertEqual(layer.up.weight.floats, Self.up.flatMap { $0 })
     }
 
     /// LLM-BIP, all four variants.

@@ -102,6 +102,87 @@ final class ModelDirectoryTests: XCTestCase {
         XCTAssertEqual(TestInputs.maxAbsDifference(TestInputs.logits(back.model, tokens), TestInputs.logits(loaded.model, tokens)), 0)
     }
 
+    /// `model` with every projection weight replaced by `round(w)` in Float32 (what a 2-byte
+    /// checkpoint of it holds, computed here independently of the reader).
+    func rounded(_ model: LlamaModel, _ round: (Float) -> Float) -> LlamaModel {
+        var out = model
+        for l in out.layers.indices {
+            for path in [\DecoderLayer.qkv, \DecoderLayer.output, \DecoderLayer.gateUp, \DecoderLayer.down] {
+                let w = out.layers[l][keyPath: path]
+                out.layers[l][keyPath: path] = Linear(weight: w.weight.floats.map(round), bias: w.bias,
+                                                      outFeatures: w.outFeatures, inFeatures: w.inFeatures)
+            }
+        }
+        return out
+    }
+
+    /// F16 checkpoints keep their projections in 2 bytes; the tiled product gives the logits of
+    /// the Float32 model holding the same (F16-rounded) values.
+    func testF16CheckpointStaysTwoBytesAndGivesTheRoundedModelsLogits() throws {
+        let model = tinyModel(qwen2: false)
+        let url = directory.appendingPathComponent("f16")
+        try PrunedModelDirectory.write(model, to: url, dtype: .f16, provenance: nil, tokenizerSource: try TestModel.gguf())
+        let back = try PrunedModelDirectory.loadAny(url.path).model
+        XCTAssertEqual(back.layers[0].qkv.weight.element, .float16)
+        XCTAssertEqual(back.layers[1].down.weight.element, .float16)
+        XCTAssertEqual(back.layers[0].qkv.weight.byteCount, 16 * 8 * 2)
+        // The writer stores every tensor as F16: embedding and norms too.
+        var expected = rounded(model) { Float(Float16($0)) }
+        func f16(_ v: [Float]) -> [Float] { v.map { Float(Float16($0)) } }
+        expected.tokenEmbedding = f16(model.tokenEmbedding)
+        expected.outputNorm = f16(model.outputNorm)
+        for l in expected.layers.indices {
+            expected.layers[l].attentionNorm = f16(model.layers[l].attentionNorm)
+            expected.layers[l].ffnNorm = f16(model.layers[l].ffnNorm)
+        }
+        XCTAssertEqual(back.layers[1].gateUp.weight.floats, expected.layers[1].gateUp.weight.floats)
+        XCTAssertEqual(back.tokenEmbedding, expected.tokenEmbedding)
+        let tokens = [1, 5, 9, 2, 31, 0, 17]
+        XCTAssertLessThan(TestInputs.maxAbsDifference(TestInputs.logits(back, tokens), TestInputs.logits(expected, tokens)), 1e-5)
+    }
+
+    /// A BF16 checkpoint written here by hand (the top 16 bits of each Float32 weight) loads with
+    /// 2-byte projections holding exactly the truncated values, and gives their model's logits.
+    func testBF16CheckpointStaysTwoBytesAndGivesTheTruncatedModelsLogits() throws {
+        let model = tinyModel(qwen2: false)
+        let url = try write(model, to: "bf16")
+        // Rewrite model.safetensors with every 2-D tensor as BF16.
+        let file = try Safetensors.File(url: url.appendingPathComponent("model.safetensors"))
+        var header: [String: Any] = [:]
+        var data = Data()
+        for t in PrunedModelDirectory.tensors(model) {
+            let values = try file.floats(t.name, shape: t.shape)
+            let bf16 = t.shape.count == 2
+            let start = data.count
+            if bf16 {
+                for v in values { withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { data.append(contentsOf: $0) } }
+            } else {
+                for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            }
+            header[t.name] = ["dtype": bf16 ? "BF16" : "F32", "shape": t.shape, "data_offsets": [start, data.count]]
+        }
+        var json = try JSONSerialization.data(withJSONObject: header)
+        json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+        var bytes = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
+        try (bytes + json + data).write(to: url.appendingPathComponent("model.safetensors"))
+
+        let back = try PrunedModelDirectory.loadAny(url.path).model
+        XCTAssertEqual(back.layers[0].output.weight.element, .bfloat16)
+        XCTAssertEqual(back.layers[0].gateUp.weight.element, .bfloat16)
+        let expected = rounded(model) { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) }
+        for (x, y) in zip(back.layers, expected.layers) {
+            XCTAssertEqual(x.qkv.weight.floats, y.qkv.weight.floats)
+            XCTAssertEqual(x.down.weight.floats, y.down.weight.floats)
+        }
+        let expectedEmbedding = model.tokenEmbedding.map { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) }
+        XCTAssertEqual(back.tokenEmbedding, expectedEmbedding)
+        var reference = expected
+        reference.tokenEmbedding = expectedEmbedding
+        let tokens = [3, 30, 8, 8, 1, 22]
+        XCTAssertLessThan(TestInputs.maxAbsDifference(TestInputs.logits(back, tokens), TestInputs.logits(reference, tokens)), 1e-5)
+    }
+
     func testQwen2DirectoryRoundTripsWithBiasesAndUntiedHead() throws {
         let model = tinyModel(qwen2: true)
         let url = try write(model, to: "qwen2")

@@ -92,7 +92,7 @@ final class ForwardPassTests: XCTestCase {
         let gguf = try TestModel.gguf()
         let stored = try gguf.floats(try gguf.requireTensor("blk.3.attn_q.weight"))
         let model = try model()
-        let loaded = model.layers[3].q.weight
+        let loaded = model.layers[3].q.weight.floats
         let d = 576, hd = 64, half = 32, heads = 9
         let x = (0..<d).map { Float(sin(Double($0) * 0.37)) }
         func project(_ w: [Float]) -> [Double] {

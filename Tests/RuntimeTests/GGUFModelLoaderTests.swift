@@ -50,10 +50,10 @@ final class GGUFModelLoaderTests: XCTestCase {
     func testLlamaRowsAndBiasesAreUnpermuted() throws {
         let model = try GGUFModelLoader.load(try write(architecture: "llama", outputHead: false))
         let layer = model.layers[0]
-        XCTAssertEqual(layer.q.weight, hfOrder(values("blk.0.attn_q.weight", 64), columns: 8))
+        XCTAssertEqual(layer.q.weight.floats, hfOrder(values("blk.0.attn_q.weight", 64), columns: 8))
         XCTAssertEqual(layer.q.bias, hfOrder(values("blk.0.attn_q.bias", 8), columns: 1))
         XCTAssertEqual(layer.k.bias, hfOrder(values("blk.0.attn_k.bias", 8), columns: 1))
-        XCTAssertEqual(layer.v.weight, values("blk.0.attn_v.weight", 64), "v is never permuted")
+        XCTAssertEqual(layer.v.weight.floats, values("blk.0.attn_v.weight", 64), "v is never permuted")
         XCTAssertEqual(layer.v.bias, values("blk.0.attn_v.bias", 8))
         XCTAssertNil(layer.output.bias)
         XCTAssertNil(model.lmHead, "no output.weight: tied")
@@ -64,9 +64,9 @@ final class GGUFModelLoaderTests: XCTestCase {
         let model = try GGUFModelLoader.load(try write(architecture: "qwen2", outputHead: true))
         let layer = model.layers[0]
         XCTAssertEqual(model.config.architecture, "qwen2")
-        XCTAssertEqual(layer.q.weight, values("blk.0.attn_q.weight", 64))
+        XCTAssertEqual(layer.q.weight.floats, values("blk.0.attn_q.weight", 64))
         XCTAssertEqual(layer.q.bias, values("blk.0.attn_q.bias", 8))
-        XCTAssertEqual(layer.k.weight, values("blk.0.attn_k.weight", 64))
+        XCTAssertEqual(layer.k.weight.floats, values("blk.0.attn_k.weight", 64))
         XCTAssertEqual(layer.k.bias, values("blk.0.attn_k.bias", 8))
         XCTAssertEqual(model.lmHead, values("output.weight", 24))
     }

@@ -51,7 +51,7 @@ final class Qwen2ModelTests: XCTestCase {
         for l in unpermuted.layers.indices {
             let layer = unpermuted.layers[l]
             func reordered(_ linear: Linear, heads: Int) -> Linear {
-                Linear(weight: GGUFModelLoader.unpermuteRoPE(linear.weight, heads: heads, headDim: hd, columns: linear.inFeatures),
+                Linear(weight: GGUFModelLoader.unpermuteRoPE(linear.weight.floats, heads: heads, headDim: hd, columns: linear.inFeatures),
                        bias: linear.bias.map { GGUFModelLoader.unpermuteRoPE($0, heads: heads, headDim: hd, columns: 1) },
                        outFeatures: linear.outFeatures, inFeatures: linear.inFeatures)
             }

@@ -4,10 +4,12 @@ import Runtime
 /// Progress of a whole sweep for its status lines: jobs done of total, the current job, and an
 /// ETA from the rate of this run. Work is counted in units: per job, one for its model (prune,
 /// throughput) and one per task, with the running task's own progress as a fraction of a unit.
+/// Units that need no work in this run (the dense model's, tasks stored before) are skipped:
+/// they leave the total rather than count as done, so they do not inflate the rate.
 final class SweepClock {
     private let jobsTotal: Int
     private var jobsDone: Int
-    private let units: Int
+    private var units: Int
     private let unitsPerJob: Int
     private var unitsDone = 0.0
     private var fraction = 0.0
@@ -34,7 +36,10 @@ final class SweepClock {
         fraction = 0
     }
 
-    func skip(_ count: Int) { unitsDone += Double(max(count, 0)) }
+    func skip(_ count: Int) {
+        units = max(units - max(count, 0), 1)
+        unitsInJob += max(count, 0)
+    }
 
     func within(_ fraction: Double) { self.fraction = min(max(fraction, 0), 1) }
 

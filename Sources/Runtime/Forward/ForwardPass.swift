@@ -116,11 +116,7 @@ public final class ForwardPass {
     /// `out = input · Wᵀ + b`, or `out += input · Wᵀ + b` when accumulating (the residual adds).
     private func project(_ input: UnsafePointer<Float>, rows: Int, _ linear: Linear,
                          into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        linear.weight.withUnsafeBufferPointer { w in
-            Matmul.timesTransposed(input, lda: linear.inFeatures, m: rows, k: linear.inFeatures,
-                                   w.baseAddress!, ldw: linear.inFeatures, n: linear.outFeatures,
-                                   out, ldc: linear.outFeatures, beta: accumulate ? 1 : 0)
-        }
+        linear.weight.product(input, m: rows, into: out, ldc: linear.outFeatures, beta: accumulate ? 1 : 0)
         if let bias = linear.bias { RowOps.addBias(bias, to: out, rows: rows) }
     }
 

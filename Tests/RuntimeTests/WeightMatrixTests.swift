@@ -1,0 +1,55 @@
+import Foundation
+@testable import Runtime
+import XCTest
+
+/// 2-byte weight storage: hand-computed conversions, rounding, and tiled products equal to the
+/// Float32 product of the same values.
+final class WeightMatrixTests: XCTestCase {
+    func testBF16AndF16BitPatternsConvertToTheirHandComputedValues() {
+        let bf16 = WeightMatrix(bits: [0x3F80, 0xC000, 0x3F81, 0x0000, 0x8000, 0x7F80], element: .bfloat16, rows: 2, columns: 3)
+        XCTAssertEqual(bf16.floats, [1, -2, 1.0078125, 0, -0.0, .infinity])
+        let f16 = WeightMatrix(bits: [0x3C00, 0xC000, 0x7BFF, 0x0001, 0x3555, 0xFC00], element: .float16, rows: 3, columns: 2)
+        XCTAssertEqual(f16.floats, [1, -2, 65504, 0x1p-24, 0.333251953125, -.infinity])
+    }
+
+    func testBF16RoundsToNearestEven() {
+        XCTAssertEqual(WeightMatrix.bitPattern(1.00390625, .bfloat16), 0x3F80)   // halfway, even stays
+        XCTAssertEqual(WeightMatrix.bitPattern(1.01171875, .bfloat16), 0x3F82)   // halfway, odd goes up
+        XCTAssertEqual(WeightMatrix.bitPattern(1.0040, .bfloat16), 0x3F81)       // above halfway
+        var m = WeightMatrix(bits: [0, 0], element: .bfloat16, rows: 1, columns: 2)
+        m[1] = -3
+        XCTAssertEqual(m.floats, [0, -3])
+    }
+
+    /// Several tiles of rows (and an uneven last one) on both cores; accumulation into `c`.
+    func testTiledProductEqualsTheFloat32Product() {
+        let rows = 1000, columns = 300, m = 5
+        let values = (0..<(rows * columns)).map { Float(sin(Double($0) * 0.013)) }
+        let bits = values.map { WeightMatrix.bitPattern($0, .bfloat16) }
+        let half = WeightMatrix(bits: bits, element: .bfloat16, rows: rows, columns: columns)
+        let full = WeightMatrix(half.floats, rows: rows, columns: columns)
+        let a = (0..<(m * columns)).map { Float(cos(Double($0) * 0.7)) }
+        for beta: Float in [0, 1] {
+            var x = [Float](repeating: 0.5, count: m * rows), y = x
+            a.withUnsafeBufferPointer { a in
+                half.product(a.baseAddress!, m: m, into: &x, ldc: rows, beta: beta)
+                full.product(a.baseAddress!, m: m, into: &y, ldc: rows, beta: beta)
+            }
+            let worst = zip(x, y).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-4, "beta \(beta)")
+        }
+    }
+
+    func testRowAndColumnSelectionAndStackingKeepTheElementType() {
+        let m = WeightMatrix(bits: [0x3F80, 0x4000, 0x4040, 0x4080, 0x40A0, 0x40C0], element: .bfloat16, rows: 2, columns: 3)
+        XCTAssertEqual(m.selectingRows([1]).floats, [4, 5, 6])
+        XCTAssertEqual(m.selectingColumns([2, 0]).floats, [3, 1, 6, 4])
+        XCTAssertEqual(m.selectingColumns([2, 0]).element, .bfloat16)
+        let stacked = WeightMatrix.stacked([m, m.selectingRows([0])])
+        XCTAssertEqual(stacked.element, .bfloat16)
+        XCTAssertEqual(stacked.floats, [1, 2, 3, 4, 5, 6, 1, 2, 3])
+        let mixed = WeightMatrix.stacked([m, WeightMatrix([7, 8, 9], rows: 1, columns: 3)])
+        XCTAssertEqual(mixed.element, .float32)
+        XCTAssertEqual(mixed.floats, [1, 2, 3, 4, 5, 6, 7, 8, 9])
+    }
+}
