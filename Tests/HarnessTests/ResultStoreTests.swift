@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Harness
 import XCTest
 
@@ -53,5 +54,19 @@ final class ResultStoreTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("not a database"), "\(error)")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data(repeating: 0x42, count: 8192), "the file is left as it was")
+    }
+
+    func testManyOpenersOfOneNewFileAllSucceed() throws {
+        // Each new file is switched to WAL and migrated by eight openers at once, as when several
+        // sweeps start together on a new database; SQLite answers some of them "locked" at once.
+        for round in 0..<40 {
+            let path = folder.appendingPathComponent("new-\(round).sqlite").path
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                do { _ = try ResultStore(path: path) } catch { failures.withLock { $0.append("\(error)") } }
+            }
+            XCTAssertEqual(failures.withLock { $0 }, [], "round \(round)")
+            XCTAssertEqual(try ResultStore(path: path).runs(), [])
+        }
     }
 }

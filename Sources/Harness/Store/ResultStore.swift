@@ -16,19 +16,46 @@ public final class ResultStore: Sendable {
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            queue = try DatabasePool(path: path, configuration: configuration)
-            // Another process may be migrating the same new file at the same moment: once its
-            // migrations are recorded, a later pass skips them.
-            for attempt in 1... {
-                do {
-                    try Self.migrator.migrate(queue)
-                    break
-                } catch where attempt < 10 {
-                    Thread.sleep(forTimeInterval: 0.2)
-                }
-            }
+            queue = try Self.retryingWhileBusy { try DatabasePool(path: path, configuration: configuration) }
+            try Self.migrate(queue)
         } catch let error as DatabaseError {
             throw StoreError(path, "cannot open the results database: \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    /// Runs `body` again while SQLite answers busy or locked without waiting for the busy
+    /// timeout, as switching a new file to WAL does when another process is switching it too.
+    /// Gives up after about 30 seconds.
+    private static func retryingWhileBusy<T>(_ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(30)
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError where isBusy(error) && Date() < deadline {
+                Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.25))
+            }
+        }
+    }
+
+    private static func isBusy(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    }
+
+    /// Applies the migrations not yet recorded. Another process may be migrating the same new
+    /// file at the same moment: a migration then fails busy, or on a table the other process has
+    /// just created. Either way, once the other process's migrations are recorded, the next pass
+    /// starts after them.
+    private static func migrate(_ queue: DatabasePool) throws {
+        let deadline = Date().addingTimeInterval(30)
+        let applied = { try retryingWhileBusy { try queue.read { try migrator.appliedIdentifiers($0) } } }
+        while true {
+            let before = try applied()
+            do {
+                return try migrator.migrate(queue)
+            } catch let error as DatabaseError {
+                guard Date() < deadline, try isBusy(error) || applied() != before else { throw error }
+                Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.25))
+            }
         }
     }
 
