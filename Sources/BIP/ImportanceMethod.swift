@@ -35,8 +35,17 @@ public protocol ImportanceMethod: Sendable {
     var compensatesBias: Bool { get }
     /// Whether the scores are already standardized per layer (global allocation uses them as they are).
     var isStandardized: Bool { get }
+    /// Whether the scores come from gradients of the calibration loss (LLM-Pruner's): the method
+    /// is then `prepared` with the whole model before any layer is scored.
+    var needsGradients: Bool { get }
+    /// The calibration the method's paper uses, when it is not the standard one.
+    var ownCalibration: CalibrationSource? { get }
     /// The scores of layer `index`; `statistics` is nil when `needsCalibration` is false.
     func scores(layer: DecoderLayer, index: Int, statistics: LayerStatistics?) -> UnitScores
+    /// The method ready to score `layers` of `model`: a gradient method computes its gradients on
+    /// `calibration` here; the others are ready as they are.
+    func prepared(for model: LlamaModel, calibration: [[Int]], layers: Range<Int>,
+                  progress: (String) -> Void) throws -> any ImportanceMethod
 }
 
 extension ImportanceMethod {
@@ -44,12 +53,17 @@ extension ImportanceMethod {
     public var defaultAllocation: Allocation { .uniform }
     public var compensatesBias: Bool { false }
     public var isStandardized: Bool { false }
+    public var needsGradients: Bool { false }
+    public var ownCalibration: CalibrationSource? { nil }
+    public func prepared(for model: LlamaModel, calibration: [[Int]], layers: Range<Int>,
+                         progress: (String) -> Void) throws -> any ImportanceMethod { self }
 }
 
 /// The methods `bip prune` knows, by name.
 public enum ImportanceMethods {
     public static let names = ["bip", "bip-local", "bip-gate", "bip-norm", "wanda-sp", "flap",
-                               "magnitude-l1", "magnitude-l2", "random"]
+                               "magnitude-l1", "magnitude-l2", "random",
+                               "llm-pruner-element1", "llm-pruner-element2", "llm-pruner-vector"]
 
     /// The method called `name`; `seed` drives `random`.
     public static func named(_ name: String, seed: UInt64 = 0) throws -> any ImportanceMethod {
@@ -63,6 +77,9 @@ public enum ImportanceMethods {
         case "magnitude-l1": return MagnitudeImportance(norm: .l1)
         case "magnitude-l2": return MagnitudeImportance(norm: .l2)
         case "random": return RandomImportance(seed: seed)
+        case "llm-pruner-element1": return LLMPrunerImportance(variant: .element1)
+        case "llm-pruner-element2": return LLMPrunerImportance(variant: .element2)
+        case "llm-pruner-vector": return LLMPrunerImportance(variant: .vector)
         default:
             throw PruningError("unknown method '\(name)' (known: \(names.joined(separator: ", ")))")
         }

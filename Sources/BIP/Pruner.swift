@@ -47,7 +47,7 @@ public enum Pruner {
     public static func prune(_ model: LlamaModel, _ request: PruningRequest, calibration: [[Int]]?,
                              statistics precomputed: [LayerStatistics]? = nil,
                              progress: (String) -> Void = { _ in }) throws -> PruningOutcome {
-        let method = request.method
+        var method = request.method
         let range = request.layers ?? LayerRange.standard(layerCount: model.layers.count)
         let allocation = request.allocation ?? method.defaultAllocation
         let before = ParameterAccounting(model)
@@ -66,7 +66,7 @@ public enum Pruner {
         if method.isSequential && allocation != .uniform {
             throw PruningError("\(method.name) allocates uniformly (each layer is pruned before the next layer's statistics are taken); use --allocation uniform")
         }
-        if method.needsCalibration && (calibration ?? []).allSatisfy(\.isEmpty) {
+        if (method.needsCalibration || method.needsGradients) && (calibration ?? []).allSatisfy(\.isEmpty) {
             throw PruningError("\(method.name) needs calibration data, and the calibration set is empty")
         }
 
@@ -75,6 +75,10 @@ public enum Pruner {
         func lap(_ phase: String) {
             seconds.append((phase, Date().timeIntervalSince(clock)))
             clock = Date()
+        }
+        if method.needsGradients {
+            method = try method.prepared(for: model, calibration: calibration!, layers: range, progress: progress)
+            lap("gradients")
         }
 
         var scores: [Int: UnitScores] = [:], plans: [Int: LayerPlan] = [:]

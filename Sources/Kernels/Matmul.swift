@@ -39,16 +39,38 @@ public enum Matmul {
         }
     }
 
-    /// Single-threaded `c = alpha * a · bᵀ` (or `a · b` when `transposeB` is false), for callers that
-    /// already run one product per core (attention heads).
+    /// Single-threaded `c = alpha * a · bᵀ` (or `a · b` when `transposeB` is false; `a` is `[k, m]`
+    /// and used transposed when `transposeA`), for callers that already run one product per core
+    /// (attention heads).
     public static func serial(
         _ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int,
         _ b: UnsafePointer<Float>, ldb: Int, n: Int, transposeB: Bool,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0, transposeA: Bool = false
+    ) {
+        _ = singleThreadedBLAS
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `c[m, n] = alpha * op(a) · op(b) + beta * c` with op = transpose when asked: `a` is `[m, k]`
+    /// (or `[k, m]` transposed), `b` is `[k, n]` (or `[n, k]`). The rows of `c` are split over the
+    /// cores. The backward pass's products (`dX = dY · W`, `dW = dYᵀ · X`) go through here.
+    public static func general(
+        _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        m: Int, n: Int, k: Int,
         _ c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0
     ) {
         _ = singleThreadedBLAS
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        let parts = m * n * k < 1 << 20 || m < 16 * Parallel.cores ? 1 : Parallel.cores
+        Parallel.forEach(parts) { p in
+            let r0 = p * m / parts, r1 = (p + 1) * m / parts
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(r1 - r0), Int32(n), Int32(k), alpha,
+                        transposeA ? a + r0 : a + r0 * lda, Int32(lda), b, Int32(ldb),
+                        beta, c + r0 * ldc, Int32(ldc))
+        }
     }
 }

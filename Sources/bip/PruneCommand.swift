@@ -15,7 +15,8 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Fraction of the model's total parameters to remove, e.g. 0.2.") var sparsity: Double
     @Option(help: "uniform or global (FLAP's); default: the method's own (global for flap, else uniform).") var allocation: String?
     @Option(help: "Layers to prune: all or A..<B (default: skip the first L/8 and the last L/16).") var layers: String?
-    @Option(help: "Calibration source NAME:NxT with NAME c4, ptb or wikitext2 (test split).") var calibration = "c4:128x128"
+    @Option(help: "Calibration source NAME:NxT with NAME c4, ptb or wikitext2 (test split). Default c4:128x128, or the method's own (llm-pruner-*: c4:10x64).")
+    var calibration: String?
     @Option(name: .customLong("calibration-ids"), help: "A JSON array of token-id arrays, used exactly (overrides --calibration).")
     var calibrationIDs: String?
     @Option(help: "Seed of the calibration draw and of the random method.") var seed: UInt64 = 0
@@ -50,8 +51,9 @@ struct PruneCommand: ParsableCommand {
         lap("load")
 
         var calibrationSet: CalibrationSet?
-        if method.needsCalibration {
-            let source = try calibrationIDs.map { CalibrationSource.ids(path: $0) } ?? CalibrationSource(parsing: calibration)
+        if method.needsCalibration || method.needsGradients {
+            let source = try calibrationIDs.map { CalibrationSource.ids(path: $0) }
+                ?? calibration.map(CalibrationSource.init(parsing:)) ?? method.ownCalibration ?? .standard
             Console.status("drawing calibration \(source) with seed \(seed)")
             calibrationSet = try CalibrationSet.draw(source, seed: seed, tokenizer: loaded.tokenizer, data: DataDirectory.resolve(data))
             if source.isTestData { Console.status("warning: calibrating on WikiText2 test data, which the perplexity evaluation also uses") }

@@ -19,7 +19,8 @@ public final class SweepRunner {
 
     private var source: (loaded: LoadedModel, sha256: String)?
     /// Calibration draws and the dense statistics on them, by seed.
-    private var calibrations: [UInt64: (set: CalibrationSet, statistics: [LayerStatistics]?)] = [:]
+    /// Calibration sets by (source, seed), with their dense statistics once taken.
+    private var calibrations: [String: (set: CalibrationSet, statistics: [LayerStatistics]?)] = [:]
     private var lastReport = Date.distantPast
 
     public init(store: ResultStore, sweep: SweepRecord, config: SweepConfig, data: DataDirectory,
@@ -122,7 +123,7 @@ public final class SweepRunner {
                                           "seq_len": config.seqLen, "data": data.url.path, "sweep": sweep.name,
                                           "method": spec.method, "sparsity": spec.sparsity, "seed": NSNumber(value: spec.seed),
                                           "source_sha256": sourceSHA, "protocol": config.evalProtocol,
-                                          "calibration": spec.isDense ? NSNull() : config.calibration as Any]
+                                          "calibration": spec.isDense ? NSNull() : try calibration(of: spec.method) as Any]
             let sha = spec.isDense ? sourceSHA : try loaded.fileSHA256()
             let run = try store.startRun(of: loaded, sha256: sha, evalProtocol: EvalProtocol(rawValue: config.evalProtocol)!, options: options)
             job.evalRunID = run.id
@@ -197,7 +198,7 @@ public final class SweepRunner {
     /// statistics of one seed across methods and sparsities) and cached.
     private func prunedModel(_ spec: SweepJobSpec, source: LoadedModel, sha256: String, job: inout SweepJob) throws -> LoadedModel {
         let recipe = PrunedModelCache.Recipe(sourceSHA256: sha256, method: spec.method, sparsity: spec.sparsity,
-                                             seed: spec.seed, calibration: config.calibration)
+                                             seed: spec.seed, calibration: try calibration(of: spec.method))
         if let url = cache.cached(recipe) {
             progress("sweep \(sweep.name): \(spec.label): pruned model cached at \(url.path)")
             let loaded = try PrunedModelDirectory.load(url)
@@ -206,8 +207,9 @@ public final class SweepRunner {
         }
         let method = try ImportanceMethods.named(spec.method, seed: spec.seed)
         var calibration: (set: CalibrationSet, statistics: [LayerStatistics]?)?
-        if method.needsCalibration {
-            calibration = try calibrationData(seed: spec.seed, source: source, statistics: !method.isSequential)
+        if method.needsCalibration || method.needsGradients {
+            calibration = try calibrationData(try self.calibration(of: spec.method), seed: spec.seed, source: source,
+                                              statistics: method.needsCalibration && !method.isSequential)
         }
         let started = Date()
         let outcome = try Pruner.prune(source.model, PruningRequest(method: method, sparsity: spec.sparsity),
@@ -221,15 +223,22 @@ public final class SweepRunner {
         return loaded
     }
 
-    private func calibrationData(seed: UInt64, source: LoadedModel, statistics: Bool) throws -> (set: CalibrationSet, statistics: [LayerStatistics]?) {
-        var entry = try calibrations[seed] ?? (
-            set: CalibrationSet.draw(try CalibrationSource(parsing: config.calibration), seed: seed,
+    /// The calibration a method is pruned with: its paper's own (LLM-Pruner's 10 × 64) or the sweep's.
+    private func calibration(of method: String) throws -> String {
+        try ImportanceMethods.named(method).ownCalibration?.description ?? config.calibration
+    }
+
+    private func calibrationData(_ spec: String, seed: UInt64, source: LoadedModel,
+                                 statistics: Bool) throws -> (set: CalibrationSet, statistics: [LayerStatistics]?) {
+        let key = "\(spec) \(seed)"
+        var entry = try calibrations[key] ?? (
+            set: CalibrationSet.draw(try CalibrationSource(parsing: spec), seed: seed,
                                      tokenizer: source.tokenizer, data: data), statistics: nil)
         if statistics && entry.statistics == nil {
-            progress("sweep \(sweep.name): calibration statistics on \(config.calibration) seed \(seed) (shared by every method and sparsity)")
+            progress("sweep \(sweep.name): calibration statistics on \(spec) seed \(seed) (shared by every method and sparsity)")
             entry.statistics = try CalibrationPass.statistics(model: source.model, sequences: entry.set.sequences, progress: progress)
         }
-        calibrations[seed] = entry
+        calibrations[key] = entry
         return entry
     }
 

@@ -1,0 +1,109 @@
+import BIP
+import Foundation
+import Gradients
+import Runtime
+import Tasks
+import TestSupport
+import XCTest
+
+/// LLM-Pruner's scores on a small random model against the same formulas applied, written out
+/// plainly here, to central-difference gradients of a Float64 reference loss: within 1e-3 of the
+/// largest score of each kind.
+final class LLMPrunerImportanceTests: XCTestCase {
+    static let calibration = [[3, 1, 4, 1, 5, 9, 2, 6, 5], [2, 7, 1, 8, 2, 8], [1, 4, 1, 4, 2, 1, 3]]
+
+    /// Per unit: Σ over members of Σ|S| (element) or |Σ S| (vector), S the salience of each weight.
+    static func expectedScores(layer: DecoderLayer, salience: [Projection: [Double]], vector: Bool) -> UnitScores {
+        let d = layer.hiddenSize, hd = layer.headDim, q = layer.qWidth, f = layer.ffnWidth
+        func row(_ s: [Double], _ r: Int, width: Int) -> Double {
+            let part = s[(r * width)..<((r + 1) * width)]
+            return vector ? abs(part.reduce(0, +)) : part.reduce(0) { $0 + abs($1) }
+        }
+        func column(_ s: [Double], _ c: Int, rows: Int, width: Int) -> Double {
+            let part = (0..<rows).map { s[$0 * width + c] }
+            return vector ? abs(part.reduce(0, +)) : part.reduce(0) { $0 + abs($1) }
+        }
+        let heads = (0..<layer.queryHeads).map { h in
+            ((h * hd)..<((h + 1) * hd)).reduce(0.0) {
+                $0 + row(salience[.qkv]!, $1, width: d) + column(salience[.output]!, $1, rows: d, width: q)
+            }
+        }
+        let channels = (0..<f).map { m in
+            row(salience[.gateUp]!, m, width: d) + row(salience[.gateUp]!, f + m, width: d)
+                + column(salience[.down]!, m, rows: d, width: f)
+        }
+        return UnitScores(heads: heads, channels: channels)
+    }
+
+    func testScoresAreTheTaylorFormulasOnFiniteDifferenceGradients() throws {
+        let model = ReferenceModel.tinyModel(layers: 2, kvHeadOf: [0, 1, 1], bias: true, seed: 21)
+        let reference = ReferenceModel(model)
+        let batch = Self.calibration.map(TrainingSequence.languageModeling)
+        for variant in LLMPrunerImportance.Variant.allCases {
+            let method = try LLMPrunerImportance(variant: variant)
+                .prepared(for: model, calibration: Self.calibration, layers: 1..<2, progress: { _ in })
+            let layer = model.layers[1]
+            var salience: [Projection: [Double]] = [:]
+            for projection in Projection.allCases {
+                let w = reference[layer: 1, projection: projection]
+                let g = reference.numericGradient(batch, layer: 1, projection)
+                var s = zip(w, g).map(*)
+                if variant == .element2 {
+                    // Fisher diagonal: the mean over samples of each sample's squared gradient.
+                    let perSample = batch.map { reference.numericGradient([$0], layer: 1, projection) }
+                    for i in s.indices {
+                        let fisher = perSample.reduce(0) { $0 + $1[i] * $1[i] } / Double(batch.count)
+                        s[i] -= 0.5 * w[i] * fisher * w[i]
+                    }
+                }
+                salience[projection] = s
+            }
+            let expected = Self.expectedScores(layer: layer, salience: salience, vector: variant == .vector)
+            let actual = method.scores(layer: layer, index: 1, statistics: nil)
+            for (kind, e, a) in [("heads", expected.heads, actual.heads), ("channels", expected.channels, actual.channels)] {
+                XCTAssertEqual(a.count, e.count)
+                let largest = e.map(abs).max()!
+                XCTAssertGreaterThan(largest, 1e-4)
+                for i in e.indices { XCTAssertEqual(a[i], e[i], accuracy: 1e-3 * largest, "\(variant) \(kind)[\(i)]") }
+            }
+        }
+    }
+
+    func testTheVariantsDiffer() throws {
+        // The Fisher term of element2 and the signed sum of vector change the scores.
+        let model = ReferenceModel.tinyModel(seed: 4)
+        let scores = try LLMPrunerImportance.Variant.allCases.map { variant in
+            try LLMPrunerImportance(variant: variant).prepared(for: model, calibration: Self.calibration, layers: 0..<2,
+                                                               progress: { _ in })
+                .scores(layer: model.layers[0], index: 0, statistics: nil)
+        }
+        XCTAssertNotEqual(scores[0], scores[1])
+        XCTAssertNotEqual(scores[0], scores[2])
+    }
+
+    func testPruningTheDefaultModelWithTaylorScores() throws {
+        // The real model: c4:10x64 as LLM-Pruner, 20% of the parameters; then the pruned model's
+        // perplexity on a few WikiText2 windows is finite and far below random pruning's.
+        let loaded = try TestModel.loaded()
+        let method = try ImportanceMethods.named("llm-pruner-element1")
+        XCTAssertEqual(method.ownCalibration, .c4(sequences: 10, tokens: 64))
+        let calibration = try CalibrationSet.draw(method.ownCalibration!, seed: 0, tokenizer: loaded.tokenizer,
+                                                  data: DataDirectory(url: TestModel.dataDirectory()))
+        let outcome = try Pruner.prune(loaded.model, PruningRequest(method: method, sparsity: 0.2),
+                                       calibration: calibration.sequences)
+        XCTAssertEqual(outcome.sparsity, 0.2, accuracy: 0.005)
+        XCTAssertEqual(outcome.seconds.first?.phase, "gradients")
+        let random = try Pruner.prune(loaded.model, PruningRequest(method: ImportanceMethods.named("random"), sparsity: 0.2),
+                                      calibration: nil)
+        let text = try TestModel.dataDirectory().appendingPathComponent(CalibrationSet.wikitext2File)
+        let words = try String(contentsOf: text, encoding: .utf8).prefix(20_000)
+        let ids = Array(loaded.tokenizer.encode(String(words), parseSpecial: false).prefix(4 * 128))
+        func perplexity(_ model: LlamaModel) -> Double {
+            let batch = stride(from: 0, to: ids.count - 127, by: 128).map { TrainingSequence.languageModeling(Array(ids[$0..<($0 + 128)])) }
+            let loss = TrainingPass(model: model).loss(batch)
+            return exp(loss.sum / Double(loss.targets))
+        }
+        let taylor = perplexity(outcome.model), randomly = perplexity(random.model)
+        XCTAssertTrue(taylor.isFinite && taylor < randomly / 2, "llm-pruner-element1 \(taylor), random \(randomly)")
+    }
+}
