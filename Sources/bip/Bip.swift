@@ -5,6 +5,6 @@ struct Bip: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bip",
         abstract: "Prune LLaMA-family models with LLM-BIP and measure what the pruning costs.",
-        subcommands: [ModelsCommand.self, TokenizeCommand.self, LogitsCommand.self, BenchCommand.self, EvalCommand.self, RunsCommand.self, DataCommand.self, PruneCommand.self, BoundsCommand.self, SweepCommand.self, ReportCommand.self, GateCommand.self, ConvertCommand.self]
+        subcommands: [ModelsCommand.self, TokenizeCommand.self, LogitsCommand.self, BenchCommand.self, EvalCommand.self, RunsCommand.self, DataCommand.self, PruneCommand.self, BoundsCommand.self, SweepCommand.self, TuneCommand.self, ReportCommand.self, GateCommand.self, ConvertCommand.self]
     )
 }
