@@ -26,6 +26,30 @@ public struct TuningOptions: Sendable, Codable, Equatable {
 
     public init() {}
 
+    /// Any field left out keeps its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TuningOptions()
+        rank = try c.decodeIfPresent(Int.self, forKey: .rank) ?? d.rank
+        alpha = try c.decodeIfPresent(Float.self, forKey: .alpha) ?? d.alpha
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? d.batch
+        microBatch = try c.decodeIfPresent(Int.self, forKey: .microBatch) ?? d.microBatch
+        cutoff = try c.decodeIfPresent(Int.self, forKey: .cutoff) ?? d.cutoff
+        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
+        evalSteps = try c.decodeIfPresent(Int.self, forKey: .evalSteps) ?? d.evalSteps
+        saveSteps = try c.decodeIfPresent(Int.self, forKey: .saveSteps) ?? d.saveSteps
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rank, alpha, learningRate = "lr", epochs, batch, microBatch = "micro_batch", cutoff, maxSteps = "max_steps"
+        case warmupSteps = "warmup", evalSteps = "eval_steps", saveSteps = "save_steps", weightDecay = "weight_decay", seed
+    }
+
     /// Throws when a value cannot describe a tune.
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw TuningError(message) } }

@@ -27,7 +27,11 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Calibration source NAME:NxT (c4, ptb, wikitext2).") var calibration: String?
     @Option(name: .customLong("bench-seconds"), help: "Seconds of each throughput measurement (0: none).") var benchSeconds: Double?
     @Option(name: .customLong("bench-rounds"), help: "Rounds of the interleaved dense / pruned throughput measurement.") var benchRounds: Int?
-    @Option(help: "A JSON file with the sweep's fields (model, methods, sparsities, seeds, tasks, limit, protocol, seq_len, calibration, bench_seconds, bench_rounds).")
+    @Flag(help: "Also tune every pruned model with LoRA (LLM-Pruner's recipe; see bip tune) and evaluate it: the \"w/ tune\" rows.") var tune = false
+    @Option(name: .customLong("tune-data"), help: "Tuning data for --tune: c4 (default) or an Alpaca JSONL file.") var tuneData: String?
+    @Option(name: .customLong("tune-max-steps"), help: "Stop each --tune after this many optimizer steps.") var tuneMaxSteps: Int?
+    @Option(name: .customLong("tune-batch"), help: "Examples per optimizer step of --tune (default 64).") var tuneBatch: Int?
+    @Option(help: "A JSON file with the sweep's fields (model, methods, sparsities, seeds, tasks, limit, protocol, seq_len, calibration, bench_seconds, bench_rounds, tune).")
     var config: String?
     @Flag(help: "The demonstration sweep: bip and wanda-sp at 0.2 on every task with --limit 30, report in reports/demo.") var demo = false
     @Option(help: "The sweep's name (default: derived from its configuration).") var name: String?
@@ -74,6 +78,16 @@ struct SweepCommand: ParsableCommand {
         if let calibration { base.calibration = calibration }
         if let benchSeconds { base.benchSeconds = benchSeconds }
         if let benchRounds { base.benchRounds = benchRounds }
+        if tune || tuneData != nil || tuneMaxSteps != nil || tuneBatch != nil {
+            var settings = base.tune ?? SweepTune()
+            if let tuneData { settings.data = tuneData }
+            if let tuneMaxSteps { settings.options.maxSteps = tuneMaxSteps }
+            if let tuneBatch {
+                settings.options.batch = tuneBatch
+                settings.options.microBatch = min(settings.options.microBatch, tuneBatch)
+            }
+            base.tune = settings
+        }
         try base.validate()
         return base
     }

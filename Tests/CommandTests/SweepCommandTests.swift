@@ -181,4 +181,31 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("\(config.path): not a sweep configuration: field 'sparsities' has the wrong type"), bad.stderr)
     }
+
+    func testTuneAddsATunedVariantOfEveryPrunedModel() throws {
+        let db = folder.appendingPathComponent("tuned.sqlite").path
+        let config = folder.appendingPathComponent("tune.json")
+        try """
+        {"methods": ["magnitude-l2"], "sparsities": [0.2], "tasks": ["wikitext2"], "limit": 2, "bench_seconds": 0,
+         "tune": {"data": "c4", "held_out": 4,
+                  "options": {"max_steps": 2, "batch": 2, "micro_batch": 1, "cutoff": 32, "warmup": 1, "lr": 0.001}}}
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let report = folder.appendingPathComponent("report")
+        let first = try sweep(["--config", config.path, "--report", report.path], db: db)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("3 of 3 jobs done, 0 failed; 3 tasks evaluated"), first.stdout)
+        XCTAssertTrue(first.stderr.contains("magnitude-l2 w/ tune @ 0.20 seed 0: tune: step 2/2"), first.stderr)
+        let lines = try results(db)
+        let pruned = try XCTUnwrap(lines.first { $0.hasPrefix("magnitude-l2 wikitext2 ppl ") })
+        let tuned = try XCTUnwrap(lines.first { $0.hasPrefix("magnitude-l2 w/ tune wikitext2 ppl ") })
+        XCTAssertNotEqual(pruned.dropFirst("magnitude-l2 ".count), tuned.dropFirst("magnitude-l2 w/ tune ".count), "tuning changed the perplexity")
+        let markdown = try String(contentsOf: report.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("| magnitude-l2 w/ tune | 0.20 | 107.6M |"), markdown)
+        XCTAssertTrue(markdown.contains("--tune \\\n    --tune-data c4"), markdown)
+        // The same sweep under another name finds both models in the cache: nothing is pruned or tuned again.
+        let again = try sweep(["--config", config.path, "--name", "again"], db: db)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("w/ tune @ 0.20 seed 0: tuned model cached"), again.stderr)
+        XCTAssertFalse(again.stderr.contains("tune: step"), again.stderr)
+    }
 }

@@ -24,9 +24,13 @@ struct MarkdownReport {
         lines.append("```")
         lines.append("")
         let limit = config.limit.map { "the first \($0) documents of each zero-shot task and the first \($0) windows of \(config.seqLen) tokens of each perplexity corpus" } ?? "every document and every window"
-        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol)`; calibration `\(config.calibration)`; seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
+        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol)`; calibration `\(config.calibration)`\(config.methods.contains { $0.hasPrefix("llm-pruner") } ? " (`llm-pruner-*`: their own, `c4:10x64`)" : ""); seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
                      + "Planned \(results.sweep.createdAt); \(results.jobs.count { $0.status == .done }) of \(results.jobs.count) jobs done"
                      + (results.jobs.contains { $0.status == .failed } ? ", \(results.jobs.count { $0.status == .failed }) failed (listed at the end)." : "."))
+        if let tune = config.tune {
+            lines.append("")
+            lines.append("The \"w/ tune\" rows: each pruned model LoRA-tuned on `\(tune.data)` (held-out \(tune.heldOut) at most, the best adapters by held-out loss merged), recipe `\(tune.json)`.")
+        }
         lines.append("")
         lines.append("Perplexity: lower is better. Accuracies in percent: higher is better. Best pruned value per sparsity in **bold** (where several methods are compared). "
                      + "Speed-up: forward tokens/s against the dense model's, measured interleaved (`bip bench` workload, batch 8 × 128).")
@@ -221,7 +225,12 @@ enum SweepCommandLine {
                      "--tasks \(c.tasks == TaskEvaluation.allTasks ? "all" : c.tasks.joined(separator: ","))"]
         if let limit = c.limit { parts.append("--limit \(limit)") }
         parts += ["--protocol \(c.evalProtocol)", "--seq-len \(c.seqLen)", "--calibration \(c.calibration)",
-                  "--bench-seconds \(c.benchSeconds)", "--bench-rounds \(c.benchRounds)", "--name \(name)"]
+                  "--bench-seconds \(c.benchSeconds)", "--bench-rounds \(c.benchRounds)"]
+        if let tune = c.tune {
+            parts += ["--tune", "--tune-data \(tune.data)", "--tune-batch \(tune.options.batch)"]
+            if let steps = tune.options.maxSteps { parts.append("--tune-max-steps \(steps)") }
+        }
+        parts.append("--name \(name)")
         return parts.joined(separator: " \\\n    ")
     }
 }

@@ -1,5 +1,6 @@
 import BIP
 import Foundation
+import Gradients
 import Runtime
 import Tasks
 
@@ -61,6 +62,24 @@ public struct PrunedModelCache: Sendable {
         } catch {
             // Another sweep made the same model meanwhile: keep its copy.
             try? FileManager.default.removeItem(at: partial)
+            guard cached(recipe) != nil else { throw error }
+        }
+        return final
+    }
+
+    /// Tunes `source` (a cached pruned model) into the model of `recipe` with `tune` on `data`.
+    /// The tune works in `.KEY.tuning/`, whose checkpoints a killed sweep resumes from, and is
+    /// renamed into place when done (without its checkpoints).
+    public func storeTuned(recipe: Recipe, source: LoadedModel, data: TuningData, tune: RecoveryTune,
+                           progress: (String) -> Void) throws -> URL {
+        let final = location(of: recipe)
+        let working = directory.appendingPathComponent(".\(recipe.key).tuning")
+        _ = try tune.run(source, data: data, output: working, resume: true, progress: progress)
+        try? FileManager.default.removeItem(at: RecoveryTune.checkpointDirectory(working))
+        do {
+            try FileManager.default.moveItem(at: working, to: final)
+        } catch {
+            try? FileManager.default.removeItem(at: working)
             guard cached(recipe) != nil else { throw error }
         }
         return final

@@ -1,7 +1,34 @@
 import Foundation
 import BIP
+import Gradients
 import Runtime
 import Tasks
+
+/// The LoRA recovery tune a sweep gives every pruned model (`bip sweep --tune`): the data
+/// (`c4` or an Alpaca JSONL path), the held-out size and the recipe.
+public struct SweepTune: Codable, Equatable, Sendable {
+    public var data: String
+    public var heldOut: Int
+    public var options: TuningOptions
+
+    public init(data: String = "c4", heldOut: Int = 2000, options: TuningOptions = TuningOptions()) {
+        self.data = data
+        self.heldOut = heldOut
+        self.options = options
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case data, options
+        case heldOut = "held_out"
+    }
+
+    /// Sorted-key JSON, as stored with each tuned run and in the tuned model's cache key.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+}
 
 /// What a sweep evaluates: the dense model once, then every method × sparsity × seed pruned and
 /// evaluated on the same tasks. The same fields come from the command line or a `--config` JSON
@@ -21,10 +48,13 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     public var benchSeconds: Double
     /// Rounds of the interleaved dense / pruned throughput measurement.
     public var benchRounds: Int
+    /// When set, every pruned model is also tuned with LoRA and evaluated again (the "w/ tune" rows).
+    public var tune: SweepTune?
 
     public init(model: String, methods: [String], sparsities: [Double], seeds: [UInt64] = [0], tasks: [String],
                 limit: Int? = nil, evalProtocol: String = EvalProtocol.llmPruner.rawValue, seqLen: Int = 128,
-                calibration: String = CalibrationSource.standard.description, benchSeconds: Double = 3, benchRounds: Int = 1) {
+                calibration: String = CalibrationSource.standard.description, benchSeconds: Double = 3, benchRounds: Int = 1,
+                tune: SweepTune? = nil) {
         self.model = model
         self.methods = methods
         self.sparsities = sparsities
@@ -36,10 +66,11 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         self.calibration = calibration
         self.benchSeconds = benchSeconds
         self.benchRounds = benchRounds
+        self.tune = tune
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, methods, sparsities, seeds, tasks, limit, calibration
+        case model, methods, sparsities, seeds, tasks, limit, calibration, tune
         case evalProtocol = "protocol", seqLen = "seq_len", benchSeconds = "bench_seconds", benchRounds = "bench_rounds"
     }
 
@@ -57,6 +88,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         calibration = try c.decodeIfPresent(String.self, forKey: .calibration) ?? defaults.calibration
         benchSeconds = try c.decodeIfPresent(Double.self, forKey: .benchSeconds) ?? defaults.benchSeconds
         benchRounds = try c.decodeIfPresent(Int.self, forKey: .benchRounds) ?? defaults.benchRounds
+        tune = try c.decodeIfPresent(SweepTune.self, forKey: .tune)
     }
 
     /// Reads a `--config` file; a bad file is an error naming it.
@@ -95,15 +127,25 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         guard seqLen >= 2 else { throw SweepError("sweep", "seq_len must be at least 2") }
         _ = try CalibrationSource(parsing: calibration)
         guard benchSeconds >= 0, benchRounds >= 1 else { throw SweepError("sweep", "bench_seconds must be ≥ 0 and bench_rounds ≥ 1") }
+        if let tune {
+            do { try tune.options.validate() } catch { throw SweepError("sweep", "tune: \(error)") }
+            guard tune.data == "c4" || FileManager.default.fileExists(atPath: tune.data) else {
+                throw SweepError("sweep", "tune data '\(tune.data)' is neither c4 nor an existing Alpaca JSONL file")
+            }
+        }
     }
 
     /// The jobs in the order they run: the dense model, then method by method, sparsity by
-    /// sparsity, seed by seed.
+    /// sparsity, seed by seed; with `tune`, each pruned model's tuned variant right after it.
     public var jobs: [SweepJobSpec] {
         var jobs = [SweepJobSpec.dense]
         for method in methods {
             for sparsity in sparsities {
-                for seed in seeds { jobs.append(SweepJobSpec(method: method, sparsity: sparsity, seed: seed)) }
+                for seed in seeds {
+                    let pruned = SweepJobSpec(method: method, sparsity: sparsity, seed: seed)
+                    jobs.append(pruned)
+                    if tune != nil { jobs.append(pruned.tuned) }
+                }
             }
         }
         return jobs
@@ -141,6 +183,16 @@ public struct SweepJobSpec: Hashable, Sendable {
     public static let dense = SweepJobSpec(method: denseMethod, sparsity: 0, seed: 0)
 
     public var isDense: Bool { method == Self.denseMethod }
+
+    /// The suffix of a tuned variant's method (the paper tables' "w/ tune" rows).
+    public static let tunedSuffix = " w/ tune"
+    public var isTuned: Bool { method.hasSuffix(Self.tunedSuffix) }
+    /// The pruning method, without the tune.
+    public var pruningMethod: String { isTuned ? String(method.dropLast(Self.tunedSuffix.count)) : method }
+    /// This pruned model, then LoRA-tuned.
+    public var tuned: SweepJobSpec { SweepJobSpec(method: method + Self.tunedSuffix, sparsity: sparsity, seed: seed) }
+    /// The pruned model a tuned variant starts from.
+    public var untuned: SweepJobSpec { SweepJobSpec(method: pruningMethod, sparsity: sparsity, seed: seed) }
 
     public var label: String { isDense ? "dense" : String(format: "%@ @ %.2f seed %llu", method, sparsity, seed) }
 }

@@ -1,5 +1,6 @@
 import BIP
 import Foundation
+import Gradients
 import Runtime
 import Tasks
 
@@ -18,7 +19,6 @@ public final class SweepRunner {
     private let progress: (String) -> Void
 
     private var source: (loaded: LoadedModel, sha256: String)?
-    /// Calibration draws and the dense statistics on them, by seed.
     /// Calibration sets by (source, seed), with their dense statistics once taken.
     private var calibrations: [String: (set: CalibrationSet, statistics: [LayerStatistics]?)] = [:]
     private var lastReport = Date.distantPast
@@ -83,6 +83,8 @@ public final class SweepRunner {
     /// Runs of one job that may end with the process dying before it is given up.
     static let maxAttempts = 2
 
+    private var tuningData: TuningData?
+
     private func spec(of job: SweepJob) -> SweepJobSpec {
         job.isDense ? .dense : SweepJobSpec(method: job.method, sparsity: job.sparsity, seed: UInt64(bitPattern: job.seed))
     }
@@ -101,6 +103,8 @@ public final class SweepRunner {
         let loaded: LoadedModel
         if spec.isDense {
             loaded = sourceModel
+        } else if spec.isTuned {
+            loaded = try tunedModel(spec, source: sourceModel, sha256: sourceSHA, job: &job)
         } else {
             loaded = try prunedModel(spec, source: sourceModel, sha256: sourceSHA, job: &job)
         }
@@ -123,7 +127,8 @@ public final class SweepRunner {
                                           "seq_len": config.seqLen, "data": data.url.path, "sweep": sweep.name,
                                           "method": spec.method, "sparsity": spec.sparsity, "seed": NSNumber(value: spec.seed),
                                           "source_sha256": sourceSHA, "protocol": config.evalProtocol,
-                                          "calibration": spec.isDense ? NSNull() : try calibration(of: spec.method) as Any]
+                                          "calibration": spec.isDense ? NSNull() : try calibration(of: spec.pruningMethod) as Any,
+                                          "tune": spec.isTuned ? (config.tune.flatMap { try? JSONSerialization.jsonObject(with: Data($0.json.utf8)) } ?? NSNull()) : NSNull()]
             let sha = spec.isDense ? sourceSHA : try loaded.fileSHA256()
             let run = try store.startRun(of: loaded, sha256: sha, evalProtocol: EvalProtocol(rawValue: config.evalProtocol)!, options: options)
             job.evalRunID = run.id
@@ -220,6 +225,36 @@ public final class SweepRunner {
         seconds["total"] = Date().timeIntervalSince(started)
         let loaded = try PrunedModelDirectory.load(url)
         job.pruneDetail = Self.detail(loaded.model, source: source.model, seconds: seconds)
+        return loaded
+    }
+
+    /// The tuned variant of a pruned model: from the cache, or tuned now from the (cached)
+    /// pruned model and cached; a tune cut short by a killed sweep resumes from its checkpoint.
+    private func tunedModel(_ spec: SweepJobSpec, source: LoadedModel, sha256: String, job: inout SweepJob) throws -> LoadedModel {
+        guard let tune = config.tune else { throw SweepError("sweep \(sweep.name)", "\(spec.label) needs the sweep's tune settings") }
+        let tuneJSON = tune.json
+        let recipe = PrunedModelCache.Recipe(sourceSHA256: sha256, method: spec.method, sparsity: spec.sparsity, seed: spec.seed,
+                                             calibration: try calibration(of: spec.pruningMethod) + "|" + tuneJSON)
+        if let url = cache.cached(recipe) {
+            progress("sweep \(sweep.name): \(spec.label): tuned model cached at \(url.path)")
+            let loaded = try PrunedModelDirectory.load(url)
+            if job.pruneDetail == nil { job.pruneDetail = Self.detail(loaded.model, source: source.model, seconds: [:]) }
+            return loaded
+        }
+        var scratch = job
+        let pruned = try prunedModel(spec.untuned, source: source, sha256: sha256, job: &scratch)
+        if tuningData == nil {
+            tuningData = tune.data == "c4"
+                ? try TuningData.c4(data: data, file: CalibrationSet.c4File, tokenizer: pruned.tokenizer, cutoff: tune.options.cutoff)
+                : try TuningData.alpaca(path: tune.data, tokenizer: pruned.tokenizer, cutoff: tune.options.cutoff)
+        }
+        let started = Date()
+        let url = try cache.storeTuned(recipe: recipe, source: pruned, data: tuningData!,
+                                       tune: RecoveryTune(options: tune.options, heldOut: tune.heldOut)) {
+            self.progress("sweep \(self.sweep.name): \(spec.label): " + $0)
+        }
+        let loaded = try PrunedModelDirectory.load(url)
+        job.pruneDetail = Self.detail(loaded.model, source: source.model, seconds: ["tune": Date().timeIntervalSince(started)])
         return loaded
     }
 
