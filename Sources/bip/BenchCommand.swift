@@ -1,6 +1,7 @@
 import ArgumentParser
 import BIP
 import Foundation
+import Gradients
 import Runtime
 import Tasks
 
@@ -17,12 +18,16 @@ struct BenchCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Measure this machine's sgemm rate first (2 s).") var sgemm = true
     @Option(help: "Also run this model (e.g. the dense one), batch by batch in turn with --model, and report both rates and their ratio; peak memory is then --model's alone, taken before this one loads.")
     var against: String?
+    @Option(help: "Measure training steps instead: lora (forward + backward to LoRA rank-8 adapters, as bip tune) or weights (every projection weight's gradient, as LLM-Pruner's scoring). --batch windows per step.")
+    var train: String?
     @Flag(help: "Print the figures as JSON.") var json = false
 
     func validate() throws {
         guard seqLen >= 2 else { throw ValidationError("--seq-len must be at least 2") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard train == nil || train == "lora" || train == "weights" else { throw ValidationError("--train must be lora or weights") }
+        guard train == nil || against == nil else { throw ValidationError("--train and --against cannot be combined") }
     }
 
     func run() throws {
@@ -36,6 +41,10 @@ struct BenchCommand: ParsableCommand {
             let windows = stride(from: 0, to: ids.count - seqLen + 1, by: seqLen).prefix(512).map { Array(ids[$0..<($0 + seqLen)]) }
             guard !windows.isEmpty else { throw ModelFileError(textFile.path, "too short for one window of \(seqLen) tokens") }
 
+            if let train {
+                try measureTraining(loaded, windows: windows, adapters: train == "lora")
+                return
+            }
             var sgemmRate: Double?
             if sgemm {
                 Console.status("measuring sgemm")
@@ -92,6 +101,45 @@ struct BenchCommand: ParsableCommand {
                 }
                 print(String(format: "peak memory     %.0f MB", Double(peak) / 1e6))
             }
+        }
+    }
+
+    /// Training steps on `--batch` windows for `--seconds` (after one warm-up step): tokens/s of
+    /// forward + backward, and peak memory.
+    private func measureTraining(_ loaded: LoadedModel, windows: [[Int]], adapters: Bool) throws {
+        let pass = TrainingPass(model: loaded.model)
+        let lora = adapters ? LoRA(model: loaded.model, rank: 8, alpha: 16, seed: 0) : nil
+        let target: GradientTarget = adapters ? .adapters : .weights
+        var next = 0
+        func step() -> Int {
+            let batch = (0..<batch).map { _ in
+                defer { next = (next + 1) % windows.count }
+                return TrainingSequence.languageModeling(windows[next])
+            }
+            _ = pass.gradients(batch, target: target, lora: lora, scale: 1 / Float(batch.count * (seqLen - 1)))
+            return batch.count * seqLen
+        }
+        Console.status("one warm-up step")
+        _ = step()
+        var tokens = 0, steps = 0
+        let started = Date()
+        while Date().timeIntervalSince(started) < seconds {
+            tokens += step()
+            steps += 1
+            Console.status(String(format: "step %d: %.1f tokens/s", steps, Double(tokens) / Date().timeIntervalSince(started)))
+        }
+        let elapsed = Date().timeIntervalSince(started), peak = ThroughputBenchmark.peakMemoryBytes()
+        let what = adapters ? "LoRA rank 8 on q, k, v, o, gate, up, down" : "every projection weight"
+        if json {
+            try Console.printJSON(["model": loaded.path, "train": train!, "seq_len": seqLen, "batch": batch, "steps": steps,
+                                   "tokens": tokens, "seconds": elapsed, "tokens_per_second": Double(tokens) / elapsed,
+                                   "peak_memory_bytes": peak, "cores": ProcessInfo.processInfo.activeProcessorCount])
+        } else {
+            print(String(format: "model           %@", loaded.path))
+            print("gradients of    \(what)")
+            print(String(format: "steps           %d of %d x %d tokens (forward + backward)", steps, batch, seqLen))
+            print(String(format: "throughput      %.1f tokens/s (%d tokens in %.1f s)", Double(tokens) / elapsed, tokens, elapsed))
+            print(String(format: "peak memory     %.0f MB", Double(peak) / 1e6))
         }
     }
 }
