@@ -49,29 +49,31 @@ public struct LLMPrunerImportance: ImportanceMethod {
         let targets = batch.reduce(0) { $0 + $1.targetCount }
         guard targets > 0 else { throw PruningError("\(name) needs calibration sequences of at least 2 tokens") }
         let pass = TrainingPass(model: model)
-        progress("\(name): gradient of the mean loss over \(batch.count) calibration sequences (\(targets) predicted tokens)")
-        let gradients = pass.gradients(batch, target: .weights, scale: 1 / Float(targets)).weights!
-        var fisher: [LayerWeightGradients]?
+        var fisher: [Int: LayerWeightGradients] = [:]
         if variant == .element2 {
             // LLM-Pruner accumulates each sample's squared gradient divided by the sample count.
-            var sum = model.layers.map(LayerWeightGradients.init(zerosLike:))
+            for l in layers { fisher[l] = LayerWeightGradients(zerosLike: model.layers[l]) }
+            let inverse = 1 / Float(batch.count)
             for (s, sequence) in batch.enumerated() {
                 progress("\(name): per-sample gradient \(s + 1)/\(batch.count) for the Fisher term")
-                let g = pass.gradients([sequence], target: .weights, scale: 1 / Float(sequence.targetCount)).weights!
-                for l in layers {
+                _ = pass.gradients([sequence], target: .weights, scale: 1 / Float(max(1, sequence.targetCount))) { l, g in
+                    guard layers.contains(l) else { return }
                     for projection in Projection.allCases {
-                        let gs = g[l][projection], inverse = 1 / Float(batch.count)
-                        sum[l].withGradient(projection) { acc in
+                        let gs = g[projection]
+                        fisher[l]!.withGradient(projection) { acc in
                             for i in acc.indices { acc[i] += gs[i] * gs[i] * inverse }
                         }
                     }
                 }
             }
-            fisher = sum
         }
+        progress("\(name): gradient of the mean loss over \(batch.count) calibration sequences (\(targets) predicted tokens)")
         var scores: [Int: UnitScores] = [:]
-        for l in layers {
-            scores[l] = layerScores(model.layers[l], gradients[l], fisher: fisher?[l])
+        // Each layer is scored as soon as its gradient is complete; only one layer's gradient is held.
+        _ = pass.gradients(batch, target: .weights, scale: 1 / Float(targets)) { l, g in
+            guard layers.contains(l) else { return }
+            scores[l] = layerScores(model.layers[l], g, fisher: fisher[l])
+            fisher[l] = nil
         }
         return LLMPrunerImportance(variant: variant, prepared: scores)
     }

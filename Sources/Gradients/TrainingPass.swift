@@ -29,18 +29,27 @@ public final class TrainingPass {
 
     /// The gradient of `scale · Σ cross-entropy` over the batch's target positions with respect to
     /// `target` (`.adapters` needs `lora`). `scale = 1 / targets` gives the mean's gradient.
-    public func gradients(_ batch: [TrainingSequence], target: GradientTarget, lora: LoRA? = nil,
-                          scale: Float) -> BatchGradients {
+    /// With `eachLayer`, each layer's weight gradient is handed over as soon as it is complete
+    /// (last layer first) and not kept, so only one layer's gradient is ever held (a 7B model's
+    /// would take 26 GB); `weights` is then nil.
+    public func gradients(_ batch: [TrainingSequence], target: GradientTarget, lora: LoRA? = nil, scale: Float,
+                          eachLayer: ((Int, LayerWeightGradients) -> Void)? = nil) -> BatchGradients {
         precondition(target == .weights || lora != nil, "adapter gradients need adapters")
-        let forward = run(batch, lora: lora)
+        var forward = run(batch, lora: lora)
         let head = self.head(forward, batch: batch, scale: scale, backward: true)
         var dx = head.dHidden
-        var weights = target == .weights ? model.layers.map(LayerWeightGradients.init(zerosLike:)) : nil
+        var kept: [LayerWeightGradients?] = Array(repeating: nil, count: model.layers.count)
         var adapters = target == .adapters ? [Float](repeating: 0, count: lora!.values.count) : nil
         for l in model.layers.indices.reversed() {
+            var weights = target == .weights ? LayerWeightGradients(zerosLike: model.layers[l]) : nil
             backward(layer: l, forward.layers[l], forward: forward, dx: &dx, lora: lora,
                      weights: &weights, adapters: &adapters)
+            forward.layers[l] = .released
+            if let weights {
+                if let eachLayer { eachLayer(l, weights) } else { kept[l] = weights }
+            }
         }
+        let weights = target == .weights && eachLayer == nil ? kept.map { $0! } : nil
         return BatchGradients(lossSum: head.loss, targets: head.targets, weights: weights, adapters: adapters)
     }
 
@@ -58,6 +67,10 @@ public final class TrainingPass {
         var gateUp: [Float]       // [rows, 2f]
         var ffn: [Float]          // silu(gate) · up, the input of down_proj [rows, f]
         var adapterInputs: [[Float]] // x · Aᵀ of each of the layer's adapters [rows, rank]
+
+        /// A layer whose backward pass is done.
+        static let released = LayerActivations(input: [], normed: [], qkv: [], probabilities: [], attention: [], middle: [],
+                                               ffnNormed: [], gateUp: [], ffn: [], adapterInputs: [])
     }
 
     struct Forward {
@@ -281,7 +294,7 @@ public final class TrainingPass {
     }
 
     private func backward(layer l: Int, _ a: LayerActivations, forward: Forward, dx: inout [Float], lora: LoRA?,
-                          weights: inout [LayerWeightGradients]?, adapters: inout [Float]?) {
+                          weights: inout LayerWeightGradients?, adapters: inout [Float]?) {
         let layer = model.layers[l], rows = forward.rows
         let q = layer.qWidth, kv = layer.kvWidth, f = layer.ffnWidth, width = q + 2 * kv
         let adaptersPer: [Projection: Int] = [.qkv: 3, .output: 1, .gateUp: 2, .down: 1]
@@ -329,7 +342,7 @@ public final class TrainingPass {
     /// adapters' gradients to their accumulators.
     private func linearBackward(dy: [Float], input: [Float], rows: Int, _ linear: Linear, lora: LoRA?, _ layer: Int,
                                 _ projection: Projection, adapterInputs: ArraySlice<[Float]>,
-                                weights: inout [LayerWeightGradients]?, adapters: inout [Float]?) -> [Float] {
+                                weights: inout LayerWeightGradients?, adapters: inout [Float]?) -> [Float] {
         let out = linear.outFeatures, columns = linear.inFeatures
         var dx = [Float](repeating: 0, count: rows * columns)
         dy.withUnsafeBufferPointer { dy in
@@ -341,7 +354,7 @@ public final class TrainingPass {
                                        m: rows, n: columns, k: out, dxp, ldc: columns)
                     }
                     if weights != nil {
-                        weights![layer].withGradient(projection) { dw in
+                        weights!.withGradient(projection) { dw in
                             Matmul.general(dy, lda: out, transposeA: true, x, ldb: columns, transposeB: false,
                                            m: out, n: columns, k: rows, dw.baseAddress!, ldc: columns, beta: 1)
                         }
