@@ -43,12 +43,4 @@ public enum TunedModelDirectory {
         let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try json.write(to: url.appendingPathComponent(PrunedModelDirectory.configFile))
     }
-
-    /// The tune record of a model directory, if it was written by `bip tune`.
-    public static func record(of path: String) -> [String: Any]? {
-        let url = URL(fileURLWithPath: path).appendingPathComponent(PrunedModelDirectory.configFile)
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return config[recordKey] as? [String: Any]
-    }
 }
