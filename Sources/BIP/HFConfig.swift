@@ -3,7 +3,7 @@ import Runtime
 
 /// The fields bip reads from a Hugging Face `config.json` of a LLaMA-family causal LM
 /// (`LlamaForCausalLM`, `MistralForCausalLM`, `Qwen2ForCausalLM`), with HF's defaults where a
-/// field may be left out. Every problem is a `ModelFileError` naming the file.
+/// field may be left out. Every problem is a `FileError` naming the file.
 public struct HFConfig {
     /// HF class name to bip's architecture (whose layout and RoPE bip runs the same way).
     public static let architectures = ["LlamaForCausalLM": "llama", "MistralForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2"]
@@ -26,45 +26,45 @@ public struct HFConfig {
     public init(url: URL) throws {
         path = url.path
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ModelFileError(url.path, "missing or unreadable")
+            throw FileError(url.path, "missing or unreadable")
         }
         guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ModelFileError(url.path, "not a JSON object")
+            throw FileError(url.path, "not a JSON object")
         }
         self.json = json
         let path = url.path
         guard let className = (json["architectures"] as? [String])?.first else {
-            throw ModelFileError(path, "no 'architectures' list naming the model class")
+            throw FileError(path, "no 'architectures' list naming the model class")
         }
         guard let architecture = Self.architectures[className] else {
             let known = Self.architectures.keys.sorted().joined(separator: ", ")
-            throw ModelFileError(path, "architecture '\(className)' is not supported (bip runs \(known))")
+            throw FileError(path, "architecture '\(className)' is not supported (bip runs \(known))")
         }
         self.className = className
         func int(_ key: String, default value: Int? = nil) throws -> Int {
             guard let raw = json[key] else {
-                guard let value else { throw ModelFileError(path, "missing '\(key)'") }
+                guard let value else { throw FileError(path, "missing '\(key)'") }
                 return value
             }
-            guard let n = raw as? Int, n > 0, n < 1 << 24 else { throw ModelFileError(path, "'\(key)' = \(raw) is not a positive integer") }
+            guard let n = raw as? Int, n > 0, n < 1 << 24 else { throw FileError(path, "'\(key)' = \(raw) is not a positive integer") }
             return n
         }
         func number(_ key: String, default value: Double) throws -> Double {
             guard let raw = json[key], !(raw is NSNull) else { return value }
-            guard let n = raw as? Double, n > 0, n.isFinite else { throw ModelFileError(path, "'\(key)' = \(raw) is not a positive number") }
+            guard let n = raw as? Double, n > 0, n.isFinite else { throw FileError(path, "'\(key)' = \(raw) is not a positive number") }
             return n
         }
         if let act = json["hidden_act"] as? String, act != "silu" {
-            throw ModelFileError(path, "hidden_act '\(act)' is not supported (bip runs silu)")
+            throw FileError(path, "hidden_act '\(act)' is not supported (bip runs silu)")
         }
         if let scaling = json["rope_scaling"], !(scaling is NSNull) {
-            throw ModelFileError(path, "rope_scaling \(scaling) is not supported (bip runs plain RoPE)")
+            throw FileError(path, "rope_scaling \(scaling) is not supported (bip runs plain RoPE)")
         }
         let hidden = try int("hidden_size")
         queryHeads = try int("num_attention_heads")
         kvHeads = try int("num_key_value_heads", default: queryHeads)
         let headDim = try int("head_dim", default: hidden / queryHeads)
-        guard headDim % 2 == 0 else { throw ModelFileError(path, "head_dim \(headDim) is odd") }
+        guard headDim % 2 == 0 else { throw FileError(path, "head_dim \(headDim) is odd") }
         layerCount = try int("num_hidden_layers")
         ffnWidth = try int("intermediate_size")
         modelConfig = ModelConfig(architecture: architecture, vocabularySize: try int("vocab_size"), hiddenSize: hidden,

@@ -104,18 +104,18 @@ public enum PrunedModelDirectory {
         let shapes: [(map: [Int], kvHeads: Int, ffn: Int)]
         if let bip = config.json["bip"] {
             guard let layerInfo = (bip as? [String: Any])?["layers"] as? [[String: Any]] else {
-                throw ModelFileError(config.path, "the 'bip' section has no 'layers' list")
+                throw FileError(config.path, "the 'bip' section has no 'layers' list")
             }
             shapes = try layerInfo.enumerated().map { l, info in
                 guard let map = info["kv_head_of_query_head"] as? [Int], let kv = info["kv_heads"] as? Int,
                       let ffn = info["ffn"] as? Int, map.allSatisfy({ (0..<kv).contains($0) }) else {
-                    throw ModelFileError(config.path, "bip.layers[\(l)] lacks a valid kv_head_of_query_head, kv_heads or ffn")
+                    throw FileError(config.path, "bip.layers[\(l)] lacks a valid kv_head_of_query_head, kv_heads or ffn")
                 }
                 return (map, kv, ffn)
             }
         } else {
             guard config.queryHeads % config.kvHeads == 0 else {
-                throw ModelFileError(config.path, "\(config.queryHeads) attention heads are not a multiple of \(config.kvHeads) KV heads")
+                throw FileError(config.path, "\(config.queryHeads) attention heads are not a multiple of \(config.kvHeads) KV heads")
             }
             let group = config.queryHeads / config.kvHeads
             shapes = Array(repeating: ((0..<config.queryHeads).map { $0 / group }, config.kvHeads, config.ffnWidth), count: config.layerCount)

@@ -39,7 +39,7 @@ public enum Safetensors {
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
         guard FileManager.default.createFile(atPath: url.path, contents: nil),
               let handle = FileHandle(forWritingAtPath: url.path) else {
-            throw ModelFileError(url.path, "cannot open for writing")
+            throw FileError(url.path, "cannot open for writing")
         }
         defer { try? handle.close() }
         var length = UInt64(json.count).littleEndian
@@ -69,16 +69,16 @@ public enum Safetensors {
             path = url.path
             guard let handle = FileHandle(forReadingAtPath: url.path),
                   let size = try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int else {
-                throw ModelFileError(url.path, "missing or unreadable")
+                throw FileError(url.path, "missing or unreadable")
             }
             self.handle = handle
             guard size >= 8, let prefix = try? handle.read(upToCount: 8), prefix.count == 8 else {
-                throw ModelFileError(path, "too short for a safetensors header")
+                throw FileError(path, "too short for a safetensors header")
             }
             let length = prefix.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
             guard length >= 2, length <= size - 8, let headerBytes = try? handle.read(upToCount: length), headerBytes.count == length,
                   let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
-                throw ModelFileError(path, "the safetensors header is not a JSON object of the stated length")
+                throw FileError(path, "the safetensors header is not a JSON object of the stated length")
             }
             dataStart = 8 + length
             metadata = header["__metadata__"] as? [String: String] ?? [:]
@@ -87,7 +87,7 @@ public enum Safetensors {
                 guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                       let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2,
                       offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= size - dataStart else {
-                    throw ModelFileError(path, "tensor '\(name)' has a malformed header entry")
+                    throw FileError(path, "tensor '\(name)' has a malformed header entry")
                 }
                 entries[name] = (dtype, shape, offsets[0], offsets[1])
             }
@@ -106,9 +106,9 @@ public enum Safetensors {
         /// The tensor as a matrix of `shape` (a vector is one row), keeping F16 and BF16 in their
         /// 2-byte form: read straight from the file into the matrix's storage, held once in memory.
         public func matrix(_ name: String, shape expected: [Int]) throws -> WeightMatrix {
-            guard let e = entries[name] else { throw ModelFileError(path, "missing tensor '\(name)'") }
+            guard let e = entries[name] else { throw FileError(path, "missing tensor '\(name)'") }
             guard e.shape == expected else {
-                throw ModelFileError(path, "tensor '\(name)' has shape \(e.shape), expected \(expected)")
+                throw FileError(path, "tensor '\(name)' has shape \(e.shape), expected \(expected)")
             }
             let count = expected.reduce(1, *)
             let rows = expected.count == 2 ? expected[0] : 1, columns = count / max(rows, 1)
@@ -117,16 +117,16 @@ public enum Safetensors {
             case "F32": element = .float32
             case "F16": element = .float16
             case "BF16": element = .bfloat16
-            default: throw ModelFileError(path, "tensor '\(name)' has dtype \(e.dtype) (bip reads F32, F16, BF16)")
+            default: throw FileError(path, "tensor '\(name)' has dtype \(e.dtype) (bip reads F32, F16, BF16)")
             }
             guard e.end - e.begin == count * element.byteCount else {
-                throw ModelFileError(path, "tensor '\(name)' holds \(e.end - e.begin) bytes, not \(count * element.byteCount)")
+                throw FileError(path, "tensor '\(name)' holds \(e.end - e.begin) bytes, not \(count * element.byteCount)")
             }
             // The format is little-endian, as is every machine bip runs on.
             func read<T>(_ type: T.Type, zero: T) throws -> [T] {
                 var out = [T](repeating: zero, count: count)
                 let got = out.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, off_t(dataStart + e.begin)) }
-                guard got == e.end - e.begin else { throw ModelFileError(path, "tensor '\(name)' could not be read (file truncated?)") }
+                guard got == e.end - e.begin else { throw FileError(path, "tensor '\(name)' could not be read (file truncated?)") }
                 return out
             }
             if element == .float32 { return WeightMatrix(try read(Float.self, zero: 0), rows: rows, columns: columns) }

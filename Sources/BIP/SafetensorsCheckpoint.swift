@@ -3,7 +3,7 @@ import Runtime
 
 /// The weights of a Hugging Face model directory: `model.safetensors`, or the shards that
 /// `model.safetensors.index.json` lists in its `weight_map` (tensor name to shard file name).
-/// A missing shard, or a tensor missing from the shard the index names, is a `ModelFileError`
+/// A missing shard, or a tensor missing from the shard the index names, is a `FileError`
 /// naming that file.
 public struct SafetensorsCheckpoint {
     public static let singleFile = "model.safetensors"
@@ -28,19 +28,19 @@ public struct SafetensorsCheckpoint {
             return
         }
         guard fm.fileExists(atPath: indexURL.path) else {
-            throw ModelFileError(directory.path, "holds neither \(Self.singleFile) nor \(Self.indexFile)")
+            throw FileError(directory.path, "holds neither \(Self.singleFile) nor \(Self.indexFile)")
         }
         guard let data = fm.contents(atPath: indexURL.path),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let map = json["weight_map"] as? [String: String] else {
-            throw ModelFileError(indexURL.path, "not a JSON object with a 'weight_map' of tensor names to shard files")
+            throw FileError(indexURL.path, "not a JSON object with a 'weight_map' of tensor names to shard files")
         }
         var shards: [String: Safetensors.File] = [:]
         for name in Set(map.values).sorted() {
-            guard !name.contains("/") else { throw ModelFileError(indexURL.path, "shard '\(name)' is not a file in the directory") }
+            guard !name.contains("/") else { throw FileError(indexURL.path, "shard '\(name)' is not a file in the directory") }
             let url = directory.appendingPathComponent(name)
             guard fm.fileExists(atPath: url.path) else {
-                throw ModelFileError(url.path, "missing: \(Self.indexFile) lists it for \(map.values.filter { $0 == name }.count) tensors")
+                throw FileError(url.path, "missing: \(Self.indexFile) lists it for \(map.values.filter { $0 == name }.count) tensors")
             }
             shards[name] = try Safetensors.File(url: url)
         }
@@ -67,7 +67,7 @@ public struct SafetensorsCheckpoint {
 
     private func shardFile(of name: String) throws -> Safetensors.File {
         guard let file = file(of: name) else {
-            throw ModelFileError(identityFile, "missing tensor '\(name)' (no shard is listed for it)")
+            throw FileError(identityFile, "missing tensor '\(name)' (no shard is listed for it)")
         }
         return file
     }

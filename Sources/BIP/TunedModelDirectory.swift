@@ -25,7 +25,7 @@ public enum TunedModelDirectory {
                                   to: url.appendingPathComponent(PrunedModelDirectory.weightsFile))
             let configURL = from.appendingPathComponent(PrunedModelDirectory.configFile)
             guard var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any] else {
-                throw ModelFileError(configURL.path, "not a JSON object")
+                throw FileError(configURL.path, "not a JSON object")
             }
             config["torch_dtype"] = "float32"
             try writeConfig(config, record: record, to: url)

@@ -35,11 +35,11 @@ struct BenchCommand: ParsableCommand {
             let loaded = try modelOptions.load()
             let textFile = DataDirectory.resolve(data).file("wikitext2/wikitext-2-raw-v1.test.joined.txt")
             guard let text = try? String(contentsOf: textFile, encoding: .utf8) else {
-                throw ModelFileError(textFile.path, "cannot read the WikiText2 test text (set --data or $BIP_DATA)")
+                throw FileError(textFile.path, "cannot read the WikiText2 test text (set --data or $BIP_DATA)")
             }
             let ids = loaded.tokenizer.encode(text, parseSpecial: false)
             let windows = stride(from: 0, to: ids.count - seqLen + 1, by: seqLen).prefix(512).map { Array(ids[$0..<($0 + seqLen)]) }
-            guard !windows.isEmpty else { throw ModelFileError(textFile.path, "too short for one window of \(seqLen) tokens") }
+            guard !windows.isEmpty else { throw FileError(textFile.path, "too short for one window of \(seqLen) tokens") }
 
             if let train {
                 try measureTraining(loaded, windows: windows, adapters: train == "lora")

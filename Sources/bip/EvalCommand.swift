@@ -56,7 +56,7 @@ struct EvalCommand: ParsableCommand {
             let run = try store.startRun(of: loaded, sha256: sha256, evalProtocol: evaluation.evalProtocol, options: options, at: started)
             let samplesFile = try samples.map { path -> FileHandle in
                 guard FileManager.default.createFile(atPath: path, contents: nil) , let handle = FileHandle(forWritingAtPath: path) else {
-                    throw ModelFileError(path, "cannot create the samples file")
+                    throw FileError(path, "cannot create the samples file")
                 }
                 return handle
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Runtime
 
 /// `bip gate`: the newest stored results against a committed baseline; exit 1 on a regression.
 struct GateCommand: ParsableCommand {
@@ -28,7 +29,7 @@ struct GateCommand: ParsableCommand {
             let store = try ResultStore(path: db)
             let current = try store.newestResults(sweep: sweep)
             if writeBaseline {
-                guard !current.isEmpty else { throw SweepError(db, "holds no results to make a baseline of") }
+                guard !current.isEmpty else { throw FileError(db, "holds no results to make a baseline of") }
                 try Baseline(entries: current).write(to: baseline)
                 print("wrote \(current.count) results to \(baseline)")
                 return false

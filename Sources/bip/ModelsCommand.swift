@@ -15,7 +15,7 @@ struct ModelsCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 guard let known = KnownModel.named(alias) else {
-                    throw ModelFileError(alias, "unknown model alias (known: \(KnownModel.all.map(\.alias).joined(separator: ", ")))")
+                    throw FileError(alias, "unknown model alias (known: \(KnownModel.all.map(\.alias).joined(separator: ", ")))")
                 }
                 let url = try ModelCache().file(for: known, progress: Console.status)
                 print(url.path)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Runtime
 
 /// `bip report`: a sweep's report.md, results.csv and plots, from the results database alone.
 struct ReportCommand: ParsableCommand {
@@ -19,7 +20,7 @@ struct ReportCommand: ParsableCommand {
         try reportingErrors {
             let store = try ResultStore(path: db)
             guard let name = try sweep ?? store.sweeps().last?.name else {
-                throw SweepError(db, "holds no sweep to report (run bip sweep first)")
+                throw FileError(db, "holds no sweep to report (run bip sweep first)")
             }
             for url in try ReportWriter(store: store, sweepName: name).write(to: URL(fileURLWithPath: output)) {
                 print(url.path)

@@ -113,7 +113,7 @@ struct SweepCommand: ParsableCommand {
         if let record {
             let stored = try JSONDecoder().decode(SweepConfig.self, from: Data(record.config.utf8))
             if let requested, requested != stored {
-                throw SweepError(db, "sweep '\(sweepName)' exists with another configuration (\(record.config)); give another --name, or --resume --name \(sweepName) alone")
+                throw FileError(db, "sweep '\(sweepName)' exists with another configuration (\(record.config)); give another --name, or --resume --name \(sweepName) alone")
             }
             config = stored
             if retryFailed {
@@ -125,7 +125,7 @@ struct SweepCommand: ParsableCommand {
             Console.status("sweep \(sweepName): continuing (planned \(record.createdAt))")
         } else {
             guard let requested else {
-                throw SweepError(db, "no sweep named '\(sweepName)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
+                throw FileError(db, "no sweep named '\(sweepName)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
             }
             if resume { Console.status("sweep \(sweepName): nothing stored yet, starting it") }
             config = requested
@@ -182,7 +182,7 @@ struct SweepCommand: ParsableCommand {
             guard process.terminationStatus == 0,
                   let json = try? JSONSerialization.jsonObject(with: output) as? [String: Any],
                   let rate = json["tokens_per_second"] as? Double, let peak = json["peak_memory_bytes"] as? Int else {
-                throw SweepError(path, "throughput measurement failed: \(String(decoding: errors, as: UTF8.self).split(separator: "\n").last ?? "")")
+                throw FileError(path, "throughput measurement failed: \(String(decoding: errors, as: UTF8.self).split(separator: "\n").last ?? "")")
             }
             let other = (json["against"] as? [String: Any])?["tokens_per_second"] as? Double
             return ThroughputFigures(tokensPerSecond: rate, againstTokensPerSecond: other, peakMemoryBytes: peak)
@@ -229,10 +229,10 @@ final class SweepLock {
         let safe = String(sweep.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
         let path = "\(db).sweep-\(safe).lock"
         descriptor = open(path, O_CREAT | O_RDWR, 0o644)
-        guard descriptor >= 0 else { throw SweepError(path, "cannot create the sweep's lock file: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw FileError(path, "cannot create the sweep's lock file: \(String(cString: strerror(errno)))") }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
-            throw SweepError(db, "sweep '\(sweep)' is being run by another process right now (lock \(path)); wait for it or stop it first")
+            throw FileError(db, "sweep '\(sweep)' is being run by another process right now (lock \(path)); wait for it or stop it first")
         }
     }
 

@@ -55,15 +55,15 @@ final class ModelDirectoryTests: XCTestCase {
         try JSONSerialization.data(withJSONObject: json).write(to: url.appendingPathComponent("config.json"))
     }
 
-    /// The error loading `url` throws, which must be a `ModelFileError`.
-    func loadError(_ url: URL, file: StaticString = #filePath, line: UInt = #line) -> ModelFileError? {
+    /// The error loading `url` throws, which must be a `FileError`.
+    func loadError(_ url: URL, file: StaticString = #filePath, line: UInt = #line) -> FileError? {
         do {
             _ = try PrunedModelDirectory.loadAny(url.path)
             XCTFail("loading \(url.path) should fail", file: file, line: line)
-        } catch let error as ModelFileError {
+        } catch let error as FileError {
             return error
         } catch {
-            XCTFail("not a ModelFileError: \(error)", file: file, line: line)
+            XCTFail("not a FileError: \(error)", file: file, line: line)
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Synchronization
 import Harness
 import XCTest
@@ -49,7 +50,7 @@ final class ResultStoreTests: XCTestCase {
         let path = folder.appendingPathComponent("broken.sqlite").path
         try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try ResultStore(path: path)) { error in
-            let store = error as? StoreError
+            let store = error as? FileError
             XCTAssertEqual(store?.file, path)
             XCTAssertTrue("\(error)".contains("not a database"), "\(error)")
         }

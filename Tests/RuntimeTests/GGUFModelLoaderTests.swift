@@ -74,7 +74,7 @@ final class GGUFModelLoaderTests: XCTestCase {
     func testOtherArchitecturesAreRefusedByName() throws {
         let gguf = try write(architecture: "gpt2", outputHead: false)
         XCTAssertThrowsError(try GGUFModelLoader.load(gguf)) { error in
-            guard let e = error as? ModelFileError else { return XCTFail("\(error)") }
+            guard let e = error as? FileError else { return XCTFail("\(error)") }
             XCTAssertEqual(e.file, gguf.path)
             XCTAssertTrue(e.problem.contains("architecture 'gpt2' is not supported (bip runs 'llama', 'qwen2')"), e.problem)
         }

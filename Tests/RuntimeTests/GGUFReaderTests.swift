@@ -22,23 +22,23 @@ final class GGUFReaderTests: XCTestCase {
     // MARK: - helpers
 
     /// Writes `writer` (optionally truncated), opens it, and checks the open fails with a
-    /// `ModelFileError` naming the file whose problem contains every one of `words`.
+    /// `FileError` naming the file whose problem contains every one of `words`.
     @discardableResult
     func assertBroken(_ writer: W, truncatedTo: Int? = nil, _ words: String...,
                       name: String = "broken.gguf",
-                      file: StaticString = #filePath, line: UInt = #line) throws -> ModelFileError? {
+                      file: StaticString = #filePath, line: UInt = #line) throws -> FileError? {
         let p = try writer.write(to: path(name), truncatedTo: truncatedTo)
         return assertOpenFails(p, words, file: file, line: line)
     }
 
     @discardableResult
     func assertOpenFails(_ p: String, _ words: [String],
-                         file: StaticString = #filePath, line: UInt = #line) -> ModelFileError? {
+                         file: StaticString = #filePath, line: UInt = #line) -> FileError? {
         do {
             let g = try GGUFFile(path: p)
             XCTFail("expected an error, opened a file with \(g.tensors.count) tensors", file: file, line: line)
             return nil
-        } catch let error as ModelFileError {
+        } catch let error as FileError {
             XCTAssertEqual(error.file, p, file: file, line: line)
             for w in words {
                 XCTAssertTrue(error.problem.contains(w), "'\(error.problem)' does not mention '\(w)'",
@@ -47,7 +47,7 @@ final class GGUFReaderTests: XCTestCase {
             XCTAssertTrue(error.description.hasPrefix(p), file: file, line: line)
             return error
         } catch {
-            XCTFail("expected a ModelFileError, got \(type(of: error)): \(error)", file: file, line: line)
+            XCTFail("expected a FileError, got \(type(of: error)): \(error)", file: file, line: line)
             return nil
         }
     }
@@ -120,7 +120,7 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertNil(g.metadata["t.uint64"]?.int, "UInt64.max does not fit an Int")
         XCTAssertThrowsError(try g.requireInt("t.string"))
         XCTAssertThrowsError(try g.requireString("missing.key")) { error in
-            XCTAssertEqual((error as? ModelFileError)?.file, p)
+            XCTAssertEqual((error as? FileError)?.file, p)
         }
 
         // Tensor directory: names in file order, dims, types, offsets, sizes.
@@ -141,8 +141,8 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(g.tensor("b.q8_0")?.fileOffset, g.tensors[1].fileOffset)
         XCTAssertNil(g.tensor("nope"))
         XCTAssertThrowsError(try g.requireTensor("nope")) { error in
-            XCTAssertEqual((error as? ModelFileError)?.file, p)
-            XCTAssertTrue((error as? ModelFileError)?.problem.contains("nope") ?? false)
+            XCTAssertEqual((error as? FileError)?.file, p)
+            XCTAssertTrue((error as? FileError)?.problem.contains("nope") ?? false)
         }
 
         // Data is read from the aligned place.
@@ -246,7 +246,7 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(info.byteCount, 220)
         XCTAssertEqual(try g.floats(g.requireTensor("ok")), [5])
         XCTAssertThrowsError(try g.floats(info)) { error in
-            guard let e = error as? ModelFileError else { return XCTFail("\(error)") }
+            guard let e = error as? FileError else { return XCTFail("\(error)") }
             XCTAssertEqual(e.file, p)
             XCTAssertTrue(e.problem.contains("blk.0.ffn_down.weight"), e.problem)
             XCTAssertTrue(e.problem.contains("Q3_K"), e.problem)

@@ -303,7 +303,7 @@ final class HFTokenizerJSONTests: XCTestCase {
     private func assertError(_ path: String, file expectedFile: String? = nil, mentions expected: String,
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try TokenizerLoader.load(path: path), file: file, line: line) { error in
-            guard let error = error as? ModelFileError else { return XCTFail("not a ModelFileError: \(error)", file: file, line: line) }
+            guard let error = error as? FileError else { return XCTFail("not a FileError: \(error)", file: file, line: line) }
             XCTAssertEqual(error.file, expectedFile ?? path, file: file, line: line)
             XCTAssertTrue(error.problem.contains(expected), "'\(error.problem)' should mention \(expected)", file: file, line: line)
         }

@@ -212,7 +212,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
         for (path, expected) in [(try writeGGUF(model: "gpt2"), "'gpt2'"),
                                  (try writeGGUF(omitting: "tokenizer.ggml.scores"), "tokenizer.ggml.scores")] {
             XCTAssertThrowsError(try SentencePieceBPETokenizer(gguf: GGUFFile(path: path))) { error in
-                guard let error = error as? ModelFileError else { return XCTFail("not a ModelFileError: \(error)") }
+                guard let error = error as? FileError else { return XCTFail("not a FileError: \(error)") }
                 XCTAssertEqual(error.file, path)
                 XCTAssertTrue(error.problem.contains(expected), error.problem)
             }

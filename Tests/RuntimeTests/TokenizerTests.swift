@@ -219,7 +219,7 @@ final class TokenizerTests: XCTestCase {
                                       file: StaticString = #filePath, line: UInt = #line) throws {
         let gguf = try GGUFFile(path: path)
         XCTAssertThrowsError(try ByteLevelBPETokenizer(gguf: gguf), file: file, line: line) { error in
-            guard let error = error as? ModelFileError else { return XCTFail("not a ModelFileError: \(error)", file: file, line: line) }
+            guard let error = error as? FileError else { return XCTFail("not a FileError: \(error)", file: file, line: line) }
             XCTAssertEqual(error.file, path, file: file, line: line)
             XCTAssertTrue(error.problem.contains(expected), "'\(error.problem)' should mention \(expected)", file: file, line: line)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// `reports/baseline.json`: the results a later run must not fall behind.
 public struct Baseline: Codable, Equatable, Sendable {
@@ -7,9 +8,9 @@ public struct Baseline: Codable, Equatable, Sendable {
     public init(entries: [GateEntry]) { self.entries = entries }
 
     public static func load(_ path: String) throws -> Baseline {
-        guard let data = FileManager.default.contents(atPath: path) else { throw SweepError(path, "cannot read the baseline") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path, "cannot read the baseline") }
         do { return try JSONDecoder().decode(Baseline.self, from: data) } catch let error as DecodingError {
-            throw SweepError(path, "not a bip baseline: \(SweepConfig.describe(error))")
+            throw FileError(path, "not a bip baseline: \(SweepConfig.describe(error))")
         }
     }
 
@@ -17,7 +18,7 @@ public struct Baseline: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do { try (try encoder.encode(self) + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw SweepError(path, "cannot write the baseline: \(error.localizedDescription)")
+            throw FileError(path, "cannot write the baseline: \(error.localizedDescription)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Tasks
 
 /// `bip report`: writes a sweep's `report.md`, `results.csv` and SVG plots (perplexity on a log
@@ -20,7 +21,7 @@ public struct ReportWriter {
         func save(_ text: String, _ name: String) throws {
             let url = directory.appendingPathComponent(name)
             do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
-                throw SweepError(url.path, "cannot write the report: \(error.localizedDescription)")
+                throw FileError(url.path, "cannot write the report: \(error.localizedDescription)")
             }
             written.append(url)
         }

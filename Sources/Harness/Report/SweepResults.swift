@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Tasks
 
 /// A sweep's stored results gathered for reporting: one row for the dense model, then one per
@@ -49,7 +50,7 @@ public struct SweepResults: Sendable {
 
     public static func load(_ store: ResultStore, sweepName: String) throws -> SweepResults {
         guard let sweep = try store.sweep(named: sweepName) else {
-            throw SweepError(store.path, "no sweep named '\(sweepName)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
+            throw FileError(store.path, "no sweep named '\(sweepName)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
         }
         let config = try JSONDecoder().decode(SweepConfig.self, from: Data(sweep.config.utf8))
         let jobs = try store.jobs(sweepID: sweep.id!)

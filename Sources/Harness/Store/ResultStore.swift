@@ -19,7 +19,7 @@ public final class ResultStore: Sendable {
             queue = try Self.retryingWhileBusy { try DatabasePool(path: path, configuration: configuration) }
             try Self.migrate(queue)
         } catch let error as DatabaseError {
-            throw StoreError(path, "cannot open the results database: \(error.message ?? "\(error.resultCode)")")
+            throw FileError(path, "cannot open the results database: \(error.message ?? "\(error.resultCode)")")
         }
     }
 
@@ -169,26 +169,13 @@ public final class ResultStore: Sendable {
         Self.writeLock.lock()
         defer { Self.writeLock.unlock() }
         do { return try queue.write(body) } catch let error as DatabaseError {
-            throw StoreError(path, "write failed: \(error.message ?? "\(error.resultCode)")")
+            throw FileError(path, "write failed: \(error.message ?? "\(error.resultCode)")")
         }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try queue.read(body) } catch let error as DatabaseError {
-            throw StoreError(path, "read failed: \(error.message ?? "\(error.resultCode)")")
+            throw FileError(path, "read failed: \(error.message ?? "\(error.resultCode)")")
         }
     }
-}
-
-/// A problem with the results database, naming its file.
-public struct StoreError: InputError, Equatable {
-    public let file: String
-    public let problem: String
-
-    public init(_ file: String, _ problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-
-    public var description: String { "\(file): \(problem)" }
 }

@@ -93,44 +93,44 @@ public struct SweepConfig: Codable, Equatable, Sendable {
 
     /// Reads a `--config` file; a bad file is an error naming it.
     public static func load(_ path: String) throws -> SweepConfig {
-        guard let data = FileManager.default.contents(atPath: path) else { throw SweepError(path, "cannot read the sweep configuration") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path, "cannot read the sweep configuration") }
         do {
             let config = try JSONDecoder().decode(SweepConfig.self, from: data)
             try config.validate()
             return config
         } catch let error as DecodingError {
-            throw SweepError(path, "not a sweep configuration: \(Self.describe(error))")
-        } catch let error as SweepError {
-            throw SweepError(path, error.problem)
+            throw FileError(path, "not a sweep configuration: \(Self.describe(error))")
+        } catch let error as FileError {
+            throw FileError(path, error.problem)
         }
     }
 
     /// Checks every field, saying what is possible when one is not.
     public func validate() throws {
-        guard !methods.isEmpty else { throw SweepError("sweep", "no methods given") }
+        guard !methods.isEmpty else { throw FileError("sweep", "no methods given") }
         for method in methods { _ = try ImportanceMethods.named(method) }
-        guard Set(methods).count == methods.count else { throw SweepError("sweep", "a method is listed twice") }
+        guard Set(methods).count == methods.count else { throw FileError("sweep", "a method is listed twice") }
         guard !sparsities.isEmpty, sparsities.allSatisfy({ $0 > 0 && $0 < 1 }) else {
-            throw SweepError("sweep", "sparsities must be a non-empty list of fractions strictly between 0 and 1")
+            throw FileError("sweep", "sparsities must be a non-empty list of fractions strictly between 0 and 1")
         }
         guard Set(sparsities).count == sparsities.count, Set(seeds).count == seeds.count, !seeds.isEmpty else {
-            throw SweepError("sweep", "sparsities and seeds must be non-empty lists without repeats")
+            throw FileError("sweep", "sparsities and seeds must be non-empty lists without repeats")
         }
-        guard !tasks.isEmpty else { throw SweepError("sweep", "no tasks given") }
+        guard !tasks.isEmpty else { throw FileError("sweep", "no tasks given") }
         for task in tasks where !TaskEvaluation.allTasks.contains(task) {
-            throw SweepError("sweep", "unknown task '\(task)' (known: \(TaskEvaluation.allTasks.joined(separator: ", ")))")
+            throw FileError("sweep", "unknown task '\(task)' (known: \(TaskEvaluation.allTasks.joined(separator: ", ")))")
         }
-        if let limit, limit < 1 { throw SweepError("sweep", "limit must be at least 1") }
+        if let limit, limit < 1 { throw FileError("sweep", "limit must be at least 1") }
         guard EvalProtocol(rawValue: evalProtocol) != nil else {
-            throw SweepError("sweep", "protocol must be one of \(EvalProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw FileError("sweep", "protocol must be one of \(EvalProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard seqLen >= 2 else { throw SweepError("sweep", "seq_len must be at least 2") }
+        guard seqLen >= 2 else { throw FileError("sweep", "seq_len must be at least 2") }
         _ = try CalibrationSource(parsing: calibration)
-        guard benchSeconds >= 0, benchRounds >= 1 else { throw SweepError("sweep", "bench_seconds must be ≥ 0 and bench_rounds ≥ 1") }
+        guard benchSeconds >= 0, benchRounds >= 1 else { throw FileError("sweep", "bench_seconds must be ≥ 0 and bench_rounds ≥ 1") }
         if let tune {
-            do { try tune.options.validate() } catch { throw SweepError("sweep", "tune: \(error)") }
+            do { try tune.options.validate() } catch { throw FileError("sweep", "tune: \(error)") }
             guard tune.data == "c4" || FileManager.default.fileExists(atPath: tune.data) else {
-                throw SweepError("sweep", "tune data '\(tune.data)' is neither c4 nor an existing Alpaca JSONL file")
+                throw FileError("sweep", "tune data '\(tune.data)' is neither c4 nor an existing Alpaca JSONL file")
             }
         }
     }

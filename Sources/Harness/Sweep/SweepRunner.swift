@@ -231,7 +231,7 @@ public final class SweepRunner {
     /// The tuned variant of a pruned model: from the cache, or tuned now from the (cached)
     /// pruned model and cached; a tune cut short by a killed sweep resumes from its checkpoint.
     private func tunedModel(_ spec: SweepJobSpec, source: LoadedModel, sha256: String, job: inout SweepJob) throws -> LoadedModel {
-        guard let tune = config.tune else { throw SweepError("sweep \(sweep.name)", "\(spec.label) needs the sweep's tune settings") }
+        guard let tune = config.tune else { throw FileError("sweep \(sweep.name)", "\(spec.label) needs the sweep's tune settings") }
         let tuneJSON = tune.json
         let recipe = PrunedModelCache.Recipe(sourceSHA256: sha256, method: spec.method, sparsity: spec.sparsity, seed: spec.seed,
                                              calibration: try calibration(of: spec.pruningMethod) + "|" + tuneJSON)

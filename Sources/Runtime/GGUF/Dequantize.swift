@@ -31,7 +31,7 @@ public enum Dequantize {
         case .q8_K: decodeBlocks = q8_K
         default:
             let names = supported.map(\.name).joined(separator: ", ")
-            throw ModelFileError(file, "tensor '\(tensorName)' is stored as \(type), which bip cannot decode (supported: \(names))")
+            throw FileError(file, "tensor '\(tensorName)' is stored as \(type), which bip cannot decode (supported: \(names))")
         }
         let blocks = count / type.blockElements
         var out = [Float](repeating: 0, count: count)

@@ -35,11 +35,11 @@ public final class GGUFFile: @unchecked Sendable {
         let magic = try reader.bytes(4, what: "magic")
         guard magic == [0x47, 0x47, 0x55, 0x46] else {
             let shown = String(decoding: magic.map { (0x20..<0x7f).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
-            throw ModelFileError(path, "not a GGUF file (it starts with '\(shown)', not 'GGUF')")
+            throw FileError(path, "not a GGUF file (it starts with '\(shown)', not 'GGUF')")
         }
         version = try reader.scalar(UInt32.self, what: "version")
         guard version == 2 || version == 3 else {
-            throw ModelFileError(path, "unsupported GGUF version \(version) (bip reads versions 2 and 3)")
+            throw FileError(path, "unsupported GGUF version \(version) (bip reads versions 2 and 3)")
         }
         let tensorCount = try reader.count(what: "tensor count", minimumBytesEach: 24)
         let metadataCount = try reader.count(what: "metadata count", minimumBytesEach: 13)
@@ -47,7 +47,7 @@ public final class GGUFFile: @unchecked Sendable {
         var metadata: [String: GGUFValue] = [:]
         for _ in 0..<metadataCount {
             let key = try reader.string(what: "metadata key")
-            guard metadata[key] == nil else { throw ModelFileError(path, "metadata '\(key)' appears twice") }
+            guard metadata[key] == nil else { throw FileError(path, "metadata '\(key)' appears twice") }
             let type = try reader.scalar(UInt32.self, what: "type of metadata '\(key)'")
             metadata[key] = try reader.value(type: type, what: "metadata '\(key)'", depth: 0)
         }
@@ -56,7 +56,7 @@ public final class GGUFFile: @unchecked Sendable {
         var alignment = 32
         if let value = metadata["general.alignment"] {
             guard let a = value.int, a > 0, a <= 1 << 20, a & (a - 1) == 0 else {
-                throw ModelFileError(path, "general.alignment must be a power of two, found \(value)")
+                throw FileError(path, "general.alignment must be a power of two, found \(value)")
             }
             alignment = a
         }
@@ -69,38 +69,38 @@ public final class GGUFFile: @unchecked Sendable {
             let name = try reader.string(what: "tensor name")
             let nDims = try reader.scalar(UInt32.self, what: "dimension count of tensor '\(name)'")
             guard (1...4).contains(nDims) else {
-                throw ModelFileError(path, "tensor '\(name)' has \(nDims) dimensions (1 to 4 allowed)")
+                throw FileError(path, "tensor '\(name)' has \(nDims) dimensions (1 to 4 allowed)")
             }
             var dims: [Int] = []
             var elements = 1
             for _ in 0..<nDims {
                 let d = try reader.scalar(UInt64.self, what: "dimensions of tensor '\(name)'")
                 guard d > 0, d <= UInt64(Int.max) else {
-                    throw ModelFileError(path, "tensor '\(name)' has an impossible dimension \(d)")
+                    throw FileError(path, "tensor '\(name)' has an impossible dimension \(d)")
                 }
                 dims.append(Int(d))
                 // Only overflow is checked here: how many elements fit in a byte depends on the
                 // type (about 3 for Q2_K), so the size is bounded once the type is known.
                 let (product, overflow) = elements.multipliedReportingOverflow(by: Int(d))
                 guard !overflow else {
-                    throw ModelFileError(path, "tensor '\(name)' has an impossible shape \(dims)")
+                    throw FileError(path, "tensor '\(name)' has an impossible shape \(dims)")
                 }
                 elements = product
             }
             let typeID = try reader.scalar(UInt32.self, what: "type of tensor '\(name)'")
             guard let type = GGMLType.known[typeID] else {
-                throw ModelFileError(path, "tensor '\(name)' has unknown ggml type id \(typeID)")
+                throw FileError(path, "tensor '\(name)' has unknown ggml type id \(typeID)")
             }
             guard dims[0] % type.blockElements == 0 else {
-                throw ModelFileError(path, "tensor '\(name)' has rows of \(dims[0]) elements, not a multiple of the \(type) block size \(type.blockElements)")
+                throw FileError(path, "tensor '\(name)' has rows of \(dims[0]) elements, not a multiple of the \(type) block size \(type.blockElements)")
             }
             let (byteCount, bytesOverflow) = (elements / type.blockElements).multipliedReportingOverflow(by: type.blockBytes)
             guard !bytesOverflow, byteCount <= file.size else {
-                throw ModelFileError(path, "tensor '\(name)' has an impossible shape \(dims) for \(type): it needs more bytes than the whole file (\(file.size) bytes)")
+                throw FileError(path, "tensor '\(name)' has an impossible shape \(dims) for \(type): it needs more bytes than the whole file (\(file.size) bytes)")
             }
             let offset = try reader.scalar(UInt64.self, what: "offset of tensor '\(name)'")
             guard offset <= UInt64(file.size) else {
-                throw ModelFileError(path, "tensor '\(name)' starts at offset \(offset), past the end of the file")
+                throw FileError(path, "tensor '\(name)' starts at offset \(offset), past the end of the file")
             }
             raw.append(RawInfo(name: name, dims: dims, type: type, offset: Int(offset), byteCount: byteCount))
         }
@@ -110,14 +110,14 @@ public final class GGUFFile: @unchecked Sendable {
         var index: [String: Int] = [:]
         for r in raw {
             guard r.offset % alignment == 0 else {
-                throw ModelFileError(path, "tensor '\(r.name)' has offset \(r.offset), not aligned to \(alignment)")
+                throw FileError(path, "tensor '\(r.name)' has offset \(r.offset), not aligned to \(alignment)")
             }
             let byteCount = r.byteCount
             let start = dataStart + r.offset
             guard start <= file.size, byteCount <= file.size - start else {
-                throw ModelFileError(path, "tensor '\(r.name)' (\(byteCount) bytes at byte \(start)) runs past the end of the file (\(file.size) bytes): the file is truncated or damaged")
+                throw FileError(path, "tensor '\(r.name)' (\(byteCount) bytes at byte \(start)) runs past the end of the file (\(file.size) bytes): the file is truncated or damaged")
             }
-            guard index[r.name] == nil else { throw ModelFileError(path, "tensor '\(r.name)' appears twice") }
+            guard index[r.name] == nil else { throw FileError(path, "tensor '\(r.name)' appears twice") }
             index[r.name] = tensors.count
             tensors.append(GGUFTensorInfo(name: r.name, dims: r.dims, type: r.type, fileOffset: start, byteCount: byteCount))
         }
@@ -129,7 +129,7 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// The named tensor, or an error naming the file and the missing tensor.
     public func requireTensor(_ name: String) throws -> GGUFTensorInfo {
-        guard let info = tensor(name) else { throw ModelFileError(path, "missing tensor '\(name)'") }
+        guard let info = tensor(name) else { throw FileError(path, "missing tensor '\(name)'") }
         return info
     }
 
@@ -141,15 +141,15 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// An integer metadata value, or an error naming the key.
     public func requireInt(_ key: String) throws -> Int {
-        guard let v = metadata[key] else { throw ModelFileError(path, "missing metadata '\(key)'") }
-        guard let i = v.int else { throw ModelFileError(path, "metadata '\(key)' should be an integer, found \(v)") }
+        guard let v = metadata[key] else { throw FileError(path, "missing metadata '\(key)'") }
+        guard let i = v.int else { throw FileError(path, "metadata '\(key)' should be an integer, found \(v)") }
         return i
     }
 
     /// A string metadata value, or an error naming the key.
     public func requireString(_ key: String) throws -> String {
-        guard let v = metadata[key] else { throw ModelFileError(path, "missing metadata '\(key)'") }
-        guard let s = v.string else { throw ModelFileError(path, "metadata '\(key)' should be a string, found \(v)") }
+        guard let v = metadata[key] else { throw FileError(path, "missing metadata '\(key)'") }
+        guard let s = v.string else { throw FileError(path, "metadata '\(key)' should be a string, found \(v)") }
         return s
     }
 }
@@ -163,7 +163,7 @@ struct GGUFReader {
 
     private func need(_ n: Int, _ what: String) throws {
         guard n >= 0, n <= file.size - offset else {
-            throw ModelFileError(file.path, "truncated header: \(what) at byte \(offset) needs \(n) bytes but the file ends at \(file.size)")
+            throw FileError(file.path, "truncated header: \(what) at byte \(offset) needs \(n) bytes but the file ends at \(file.size)")
         }
     }
 
@@ -186,7 +186,7 @@ struct GGUFReader {
         let n = try scalar(UInt64.self, what: what)
         let remaining = UInt64(file.size - offset)
         guard n <= remaining / UInt64(max(1, minimumBytesEach)) else {
-            throw ModelFileError(file.path, "\(what) \(n) is impossible for a file of \(file.size) bytes")
+            throw FileError(file.path, "\(what) \(n) is impossible for a file of \(file.size) bytes")
         }
         return Int(n)
     }
@@ -194,7 +194,7 @@ struct GGUFReader {
     mutating func string(what: String) throws -> String {
         let n = try scalar(UInt64.self, what: "length of \(what)")
         guard n <= UInt64(file.size - offset) else {
-            throw ModelFileError(file.path, "\(what) at byte \(offset - 8) claims \(n) bytes, more than the file holds")
+            throw FileError(file.path, "\(what) at byte \(offset - 8) claims \(n) bytes, more than the file holds")
         }
         let buffer = UnsafeRawBufferPointer(start: file.bytes + offset, count: Int(n))
         offset += Int(n)
@@ -217,14 +217,14 @@ struct GGUFReader {
         case 6: return .float32(Float(bitPattern: try scalar(UInt32.self, what: what)))
         case 7:
             let b = try scalar(UInt8.self, what: what)
-            guard b <= 1 else { throw ModelFileError(file.path, "\(what): bool byte \(b) is neither 0 nor 1") }
+            guard b <= 1 else { throw FileError(file.path, "\(what): bool byte \(b) is neither 0 nor 1") }
             return .bool(b == 1)
         case 8: return .string(try string(what: what))
         case 9:
-            guard depth < 4 else { throw ModelFileError(file.path, "\(what): arrays nested too deeply") }
+            guard depth < 4 else { throw FileError(file.path, "\(what): arrays nested too deeply") }
             let elementType = try scalar(UInt32.self, what: "element type of \(what)")
             guard let minimum = Self.minimumValueBytes[elementType] else {
-                throw ModelFileError(file.path, "\(what): unknown array element type \(elementType)")
+                throw FileError(file.path, "\(what): unknown array element type \(elementType)")
             }
             let n = try count(what: "element count of \(what)", minimumBytesEach: minimum)
             var items: [GGUFValue] = []
@@ -234,7 +234,7 @@ struct GGUFReader {
         case 10: return .uint64(try scalar(UInt64.self, what: what))
         case 11: return .int64(try scalar(Int64.self, what: what))
         case 12: return .float64(Double(bitPattern: try scalar(UInt64.self, what: what)))
-        default: throw ModelFileError(file.path, "\(what) has unknown value type \(type)")
+        default: throw FileError(file.path, "\(what) has unknown value type \(type)")
         }
     }
 }

@@ -14,18 +14,18 @@ public final class MappedFile: @unchecked Sendable {
         self.path = path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
-            throw ModelFileError(path, "cannot open: \(String(cString: strerror(errno)))")
+            throw FileError(path, "cannot open: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw ModelFileError(path, "cannot stat: \(String(cString: strerror(errno)))")
+            throw FileError(path, "cannot stat: \(String(cString: strerror(errno)))")
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ModelFileError(path, "not a regular file") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw FileError(path, "not a regular file") }
         size = Int(info.st_size)
-        guard size > 0 else { throw ModelFileError(path, "the file is empty") }
+        guard size > 0 else { throw FileError(path, "the file is empty") }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw ModelFileError(path, "cannot memory-map: \(String(cString: strerror(errno)))")
+            throw FileError(path, "cannot memory-map: \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawPointer(base)
     }

@@ -19,11 +19,11 @@ public enum GGUFModelLoader {
         let arch = try gguf.requireString("general.architecture")
         guard let permuted = permutesQueryKeyRows[arch] else {
             let known = permutesQueryKeyRows.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            throw ModelFileError(path, "architecture '\(arch)' is not supported (bip runs \(known))")
+            throw FileError(path, "architecture '\(arch)' is not supported (bip runs \(known))")
         }
         func int(_ key: String) throws -> Int {
             let v = try gguf.requireInt("\(arch).\(key)")
-            guard v > 0, v < 1 << 24 else { throw ModelFileError(path, "metadata '\(arch).\(key)' = \(v) is impossible") }
+            guard v > 0, v < 1 << 24 else { throw FileError(path, "metadata '\(arch).\(key)' = \(v) is impossible") }
             return v
         }
         let layerCount = try int("block_count")
@@ -32,10 +32,10 @@ public enum GGUFModelLoader {
         let kvHeads = gguf.metadata["\(arch).attention.head_count_kv"] == nil ? heads : try int("attention.head_count_kv")
         let ffn = try int("feed_forward_length")
         guard hidden % heads == 0, heads % kvHeads == 0 else {
-            throw ModelFileError(path, "\(heads) heads and \(kvHeads) KV heads do not divide embedding length \(hidden)")
+            throw FileError(path, "\(heads) heads and \(kvHeads) KV heads do not divide embedding length \(hidden)")
         }
         let headDim = hidden / heads
-        guard headDim % 2 == 0 else { throw ModelFileError(path, "head dimension \(headDim) is odd") }
+        guard headDim % 2 == 0 else { throw FileError(path, "head dimension \(headDim) is odd") }
         let ropeBase = gguf.metadata["\(arch).rope.freq_base"]?.double ?? 10000
         let eps = gguf.metadata["\(arch).attention.layer_norm_rms_epsilon"]?.float ?? 1e-5
         let context = (try? int("context_length")) ?? 2048
@@ -43,17 +43,17 @@ public enum GGUFModelLoader {
         func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
             let info = try gguf.requireTensor(name)
             guard info.dims == shape else {
-                throw ModelFileError(path, "tensor '\(name)' has shape \(info.dims), expected \(shape)")
+                throw FileError(path, "tensor '\(name)' has shape \(info.dims), expected \(shape)")
             }
             return try gguf.floats(info)
         }
         let embeddingInfo = try gguf.requireTensor("token_embd.weight")
         guard embeddingInfo.dims.count == 2, embeddingInfo.dims[0] == hidden else {
-            throw ModelFileError(path, "tensor 'token_embd.weight' has shape \(embeddingInfo.dims), expected [\(hidden), vocabulary]")
+            throw FileError(path, "tensor 'token_embd.weight' has shape \(embeddingInfo.dims), expected [\(hidden), vocabulary]")
         }
         let vocab = embeddingInfo.dims[1]
         if let declared = gguf.metadata["\(arch).vocab_size"]?.int, declared != vocab {
-            throw ModelFileError(path, "\(arch).vocab_size is \(declared) but token_embd.weight has \(vocab) rows")
+            throw FileError(path, "\(arch).vocab_size is \(declared) but token_embd.weight has \(vocab) rows")
         }
 
         /// The projection `name` (`[out, in]` in HF terms), with its bias if the file has one; rows

@@ -56,7 +56,7 @@ struct BPEModel: Sendable {
             let scalars = line.unicodeScalars
             guard let space = scalars.dropFirst().firstIndex(of: " "),
                   scalars.index(after: space) != scalars.endIndex else {
-                throw ModelFileError(source, "merge \(rank) is '\(line)', not two symbols separated by a space")
+                throw FileError(source, "merge \(rank) is '\(line)', not two symbols separated by a space")
             }
             let left = String(scalars[..<space])
             let right = String(scalars[scalars.index(after: space)...])

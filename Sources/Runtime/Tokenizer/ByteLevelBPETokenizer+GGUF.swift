@@ -5,12 +5,12 @@ extension ByteLevelBPETokenizer {
         let file = gguf.path
         let model = try gguf.requireString("tokenizer.ggml.model")
         guard model == "gpt2" else {
-            throw ModelFileError(file, "tokenizer.ggml.model is '\(model)'; the byte-level BPE tokenizer reads only 'gpt2' tokenizers")
+            throw FileError(file, "tokenizer.ggml.model is '\(model)'; the byte-level BPE tokenizer reads only 'gpt2' tokenizers")
         }
         let preName = try gguf.requireString("tokenizer.ggml.pre")
         guard let preTokenizer = PreTokenizer(rawValue: preName) else {
             let known = PreTokenizer.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-            throw ModelFileError(file, "unknown pre-tokenizer '\(preName)' in tokenizer.ggml.pre (bip knows \(known))")
+            throw FileError(file, "unknown pre-tokenizer '\(preName)' in tokenizer.ggml.pre (bip knows \(known))")
         }
         try self.init(
             tokens: try gguf.requireValue("tokenizer.ggml.tokens", "an array of strings", \.strings),

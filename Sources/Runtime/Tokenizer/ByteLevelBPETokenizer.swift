@@ -26,13 +26,13 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     /// numbers (one per token). `source` names the data in errors.
     public init(tokens: [String], merges: [String], tokenTypes: [Int], bosID: Int?, eosID: Int?,
                 addsBOS: Bool, preTokenizer: PreTokenizer, appliesNFC: Bool = false, source: String = "tokenizer") throws {
-        guard !tokens.isEmpty else { throw ModelFileError(source, "the vocabulary has no tokens") }
+        guard !tokens.isEmpty else { throw FileError(source, "the vocabulary has no tokens") }
         guard tokenTypes.count == tokens.count else {
-            throw ModelFileError(source, "\(tokenTypes.count) token types for \(tokens.count) tokens")
+            throw FileError(source, "\(tokenTypes.count) token types for \(tokens.count) tokens")
         }
         for (name, id) in [("BOS", bosID), ("EOS", eosID)] {
             if let id, !tokens.indices.contains(id) {
-                throw ModelFileError(source, "\(name) token id \(id) is outside the vocabulary of \(tokens.count) tokens")
+                throw FileError(source, "\(name) token id \(id) is outside the vocabulary of \(tokens.count) tokens")
             }
         }
         let rawTextTypes: Set<Int> = [TokenType.control.rawValue, TokenType.userDefined.rawValue]

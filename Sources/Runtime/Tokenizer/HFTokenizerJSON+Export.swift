@@ -11,7 +11,7 @@ extension HFTokenizerJSON {
         for (value, name) in [(tokenizer, fileName), (config, configFileName)] {
             let url = directory.appendingPathComponent(name)
             guard FileManager.default.createFile(atPath: url.path, contents: Data(value.serialized())) else {
-                throw ModelFileError(url.path, "cannot write the tokenizer file")
+                throw FileError(url.path, "cannot write the tokenizer file")
             }
         }
     }
@@ -23,13 +23,13 @@ extension HFTokenizerJSON {
         let types = try gguf.requireValue("tokenizer.ggml.token_type", "an array of integers", \.ints)
             .map { TokenType(rawValue: $0) ?? .normal }
         guard types.count == tokens.count else {
-            throw ModelFileError(gguf.path, "\(types.count) token types for \(tokens.count) tokens")
+            throw FileError(gguf.path, "\(types.count) token types for \(tokens.count) tokens")
         }
         let bosID = try gguf.optionalValue("tokenizer.ggml.bos_token_id", "an integer", \.int)
         let eosID = try gguf.optionalValue("tokenizer.ggml.eos_token_id", "an integer", \.int)
         let unknownID = try gguf.optionalValue("tokenizer.ggml.unknown_token_id", "an integer", \.int)
         for id in [bosID, eosID, unknownID].compactMap({ $0 }) where !tokens.indices.contains(id) {
-            throw ModelFileError(gguf.path, "special token id \(id) is outside the vocabulary of \(tokens.count) tokens")
+            throw FileError(gguf.path, "special token id \(id) is outside the vocabulary of \(tokens.count) tokens")
         }
         let addsBOS = try gguf.optionalValue("tokenizer.ggml.add_bos_token", "a bool", \.bool) ?? (model == "llama")
 
@@ -47,7 +47,7 @@ extension HFTokenizerJSON {
         case "gpt2":
             let preName = try gguf.requireString("tokenizer.ggml.pre")
             guard let preTokenizer = PreTokenizer(rawValue: preName) else {
-                throw ModelFileError(gguf.path, "unknown pre-tokenizer '\(preName)' in tokenizer.ggml.pre")
+                throw FileError(gguf.path, "unknown pre-tokenizer '\(preName)' in tokenizer.ggml.pre")
             }
             let merges = try gguf.requireValue("tokenizer.ggml.merges", "an array of strings", \.strings)
             parts += [("normalizer", .null), ("pre_tokenizer", byteLevelPreTokenizer(preTokenizer)),
@@ -58,7 +58,7 @@ extension HFTokenizerJSON {
         case "llama":
             let scores = try gguf.requireValue("tokenizer.ggml.scores", "an array of numbers", \.floats)
             guard scores.count == tokens.count else {
-                throw ModelFileError(gguf.path, "\(scores.count) scores for \(tokens.count) tokens")
+                throw FileError(gguf.path, "\(scores.count) scores for \(tokens.count) tokens")
             }
             let addsSpacePrefix = try gguf.optionalValue("tokenizer.ggml.add_space_prefix", "a bool", \.bool) ?? true
             let replace = OrderedJSON.object([("type", .string("Replace")), ("pattern", .object([("String", .string(" "))])),
@@ -80,7 +80,7 @@ extension HFTokenizerJSON {
             modelJSON = bpeModel(vocab: vocab, merges: sentencePieceMerges(tokens: tokens, types: types, scores: scores),
                                  byteFallback: true, unknown: unknownID.map { tokens[$0] }, ignoresMerges: false)
         default:
-            throw ModelFileError(gguf.path, "tokenizer.ggml.model is '\(model)'; bip writes tokenizer.json only for 'gpt2' and 'llama' tokenizers")
+            throw FileError(gguf.path, "tokenizer.ggml.model is '\(model)'; bip writes tokenizer.json only for 'gpt2' and 'llama' tokenizers")
         }
         parts.append(("model", modelJSON))
 

@@ -29,11 +29,11 @@ public enum HFTokenizerJSON {
         let model = try object(root["model"], "model", path)
         let type = model["type"]?.string
         guard type == "BPE" else {
-            throw ModelFileError(path, "model.type is \(type.map { "'\($0)'" } ?? "missing"); bip reads only 'BPE' tokenizers")
+            throw FileError(path, "model.type is \(type.map { "'\($0)'" } ?? "missing"); bip reads only 'BPE' tokenizers")
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
             if let affix = model[key]?.string, !affix.isEmpty {
-                throw ModelFileError(path, "model.\(key) '\(affix)' is not supported")
+                throw FileError(path, "model.\(key) '\(affix)' is not supported")
             }
         }
         let vocabulary = try readVocabulary(model: model, root: root, path)
@@ -51,7 +51,7 @@ public enum HFTokenizerJSON {
             var unknownID: Int?
             if let unknown = model["unk_token"]?.string {
                 guard let id = tokenIDs[Array(unknown.utf8)] else {
-                    throw ModelFileError(path, "model.unk_token '\(unknown)' is not in the vocabulary")
+                    throw FileError(path, "model.unk_token '\(unknown)' is not in the vocabulary")
                 }
                 if types[id] == .normal { types[id] = .unknown }
                 unknownID = id
@@ -63,7 +63,7 @@ public enum HFTokenizerJSON {
         }
         let (preTokenizer, appliesNFC) = try byteLevelLayout(root, path)
         if let ignoresMerges = model["ignore_merges"]?.bool, ignoresMerges != preTokenizer.ignoresMerges {
-            throw ModelFileError(path, "model.ignore_merges is \(ignoresMerges), but bip applies it \(preTokenizer.ignoresMerges ? "always" : "never") with the \(preTokenizer.rawValue) pre-tokenizer")
+            throw FileError(path, "model.ignore_merges is \(ignoresMerges), but bip applies it \(preTokenizer.ignoresMerges ? "always" : "never") with the \(preTokenizer.rawValue) pre-tokenizer")
         }
         return try ByteLevelBPETokenizer(
             tokens: vocabulary.tokens, merges: merges.map { "\($0.left) \($0.right)" },
@@ -77,34 +77,34 @@ public enum HFTokenizerJSON {
     private static func readVocabulary(model: OrderedJSON, root: OrderedJSON,
                                        _ path: String) throws -> (tokens: [String], types: [TokenType]) {
         guard let vocab = model["vocab"]?.members else {
-            throw ModelFileError(path, "model.vocab is missing or not an object of token ids")
+            throw FileError(path, "model.vocab is missing or not an object of token ids")
         }
         var byID: [Int: (String, TokenType)] = [:]
         func add(_ token: String, _ id: OrderedJSON?, _ type: TokenType, _ what: String) throws {
             guard let id = id?.int, id >= 0, id < 1 << 24 else {
-                throw ModelFileError(path, "\(what): the token id is missing or not a small non-negative integer")
+                throw FileError(path, "\(what): the token id is missing or not a small non-negative integer")
             }
             if let existing = byID[id], !existing.0.utf8.elementsEqual(token.utf8) {
-                throw ModelFileError(path, "token id \(id) is both '\(existing.0)' and '\(token)'")
+                throw FileError(path, "token id \(id) is both '\(existing.0)' and '\(token)'")
             }
             byID[id] = (token, type)
         }
         for (token, id) in vocab { try add(token, id, .normal, "model.vocab['\(token)']") }
         let added = root["added_tokens"] ?? .array([])
-        guard let entries = added.array else { throw ModelFileError(path, "added_tokens is not an array") }
+        guard let entries = added.array else { throw FileError(path, "added_tokens is not an array") }
         for (index, entry) in entries.enumerated() {
             guard let content = entry["content"]?.string else {
-                throw ModelFileError(path, "added_tokens[\(index)] has no content string")
+                throw FileError(path, "added_tokens[\(index)] has no content string")
             }
             try add(content, entry["id"], entry["special"]?.bool == true ? .control : .userDefined, "added_tokens[\(index)]")
         }
-        guard !byID.isEmpty else { throw ModelFileError(path, "the vocabulary has no tokens") }
+        guard !byID.isEmpty else { throw FileError(path, "the vocabulary has no tokens") }
         let count = (byID.keys.max() ?? 0) + 1
         var tokens: [String] = [], types: [TokenType] = []
         tokens.reserveCapacity(count)
         types.reserveCapacity(count)
         for id in 0..<count {
-            guard let (token, type) = byID[id] else { throw ModelFileError(path, "no token has id \(id)") }
+            guard let (token, type) = byID[id] else { throw FileError(path, "no token has id \(id)") }
             tokens.append(token)
             types.append(type)
         }
@@ -113,7 +113,7 @@ public enum HFTokenizerJSON {
 
     /// `model.merges`, as "left right" strings or as [left, right] pairs.
     private static func readMerges(_ value: OrderedJSON?, _ path: String) throws -> [(left: String, right: String)] {
-        guard let items = value?.array else { throw ModelFileError(path, "model.merges is missing or not an array") }
+        guard let items = value?.array else { throw FileError(path, "model.merges is missing or not an array") }
         return try items.enumerated().map { index, item in
             if let pair = item.array, pair.count == 2, let left = pair[0].string, let right = pair[1].string {
                 return (left, right)
@@ -122,7 +122,7 @@ public enum HFTokenizerJSON {
                 let parts = line.split(separator: " ", omittingEmptySubsequences: false)
                 if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty { return (String(parts[0]), String(parts[1])) }
             }
-            throw ModelFileError(path, "model.merges[\(index)] is not two symbols ('a b' or [\"a\", \"b\"])")
+            throw FileError(path, "model.merges[\(index)] is not two symbols ('a b' or [\"a\", \"b\"])")
         }
     }
 
@@ -151,7 +151,7 @@ public enum HFTokenizerJSON {
             default: break
             }
         }
-        throw ModelFileError(path, "unsupported normalizer and pre-tokenizer for a byte-fallback BPE (bip reads Prepend(\"▁\") + Replace(\" \", \"▁\") or a non-splitting Metaspace)")
+        throw FileError(path, "unsupported normalizer and pre-tokenizer for a byte-fallback BPE (bip reads Prepend(\"▁\") + Replace(\" \", \"▁\") or a non-splitting Metaspace)")
     }
 
     /// The pre-tokenizer of a byte-level BPE, and whether its normalizer is NFC.
@@ -161,7 +161,7 @@ public enum HFTokenizerJSON {
         switch normalizers.map({ $0["type"]?.string ?? "?" }) {
         case []: appliesNFC = false
         case ["NFC"]: appliesNFC = true
-        case let other: throw ModelFileError(path, "unsupported normalizer \(other) for a byte-level BPE")
+        case let other: throw FileError(path, "unsupported normalizer \(other) for a byte-level BPE")
         }
         let preTokenizers = try steps(root["pre_tokenizer"], "pre_tokenizer", path)
         func isByteLevel(_ step: OrderedJSON, usesRegex: Bool) -> Bool {
@@ -177,17 +177,17 @@ public enum HFTokenizerJSON {
         case 2 where preTokenizers[0]["type"]?.string == "Split" && isByteLevel(preTokenizers[1], usesRegex: false):
             let split = preTokenizers[0]
             guard let pattern = split["pattern"]?["Regex"]?.string else {
-                throw ModelFileError(path, "the Split pre-tokenizer has no Regex pattern")
+                throw FileError(path, "the Split pre-tokenizer has no Regex pattern")
             }
             guard let preTokenizer = splitPatterns[pattern] else {
-                throw ModelFileError(path, "unknown Split pattern \(pattern.debugDescription) (bip knows the LLaMA-3 and Qwen2 patterns)")
+                throw FileError(path, "unknown Split pattern \(pattern.debugDescription) (bip knows the LLaMA-3 and Qwen2 patterns)")
             }
             guard split["behavior"]?.string == "Isolated", split["invert"]?.bool != true else {
-                throw ModelFileError(path, "the Split pre-tokenizer must be Isolated and not inverted")
+                throw FileError(path, "the Split pre-tokenizer must be Isolated and not inverted")
             }
             return (preTokenizer, appliesNFC)
         default:
-            throw ModelFileError(path, "unsupported pre-tokenizer for a BPE without byte_fallback (bip reads ByteLevel, Digits + ByteLevel, and Split by the LLaMA-3 or Qwen2 pattern + ByteLevel)")
+            throw FileError(path, "unsupported pre-tokenizer for a BPE without byte_fallback (bip reads ByteLevel, Digits + ByteLevel, and Split by the LLaMA-3 or Qwen2 pattern + ByteLevel)")
         }
     }
 
@@ -199,7 +199,7 @@ public enum HFTokenizerJSON {
         guard step["type"]?.string == "Sequence" else { return [step] }
         let key = what == "normalizer" ? "normalizers" : "pretokenizers"
         guard let members = step[key]?.array else {
-            throw ModelFileError(path, "\(what) is a Sequence without a '\(key)' array")
+            throw FileError(path, "\(what) is a Sequence without a '\(key)' array")
         }
         return members
     }
@@ -215,10 +215,10 @@ public enum HFTokenizerJSON {
         func id(_ key: String) throws -> Int? {
             guard let value = config[key], !value.isNull else { return nil }
             guard let content = value.string ?? value["content"]?.string else {
-                throw ModelFileError(configPath, "\(key) should be a token string or an object with its content")
+                throw FileError(configPath, "\(key) should be a token string or an object with its content")
             }
             guard let id = tokenIDs[Array(content.utf8)] else {
-                throw ModelFileError(configPath, "\(key) '\(content)' is not in the vocabulary of \(path)")
+                throw FileError(configPath, "\(key) '\(content)' is not in the vocabulary of \(path)")
             }
             return id
         }
@@ -228,7 +228,7 @@ public enum HFTokenizerJSON {
         let bos = try id("bos_token") ?? templateBOS
         let addsBOS: Bool
         if let value = config["add_bos_token"] {
-            guard let flag = value.bool else { throw ModelFileError(configPath, "add_bos_token should be true or false") }
+            guard let flag = value.bool else { throw FileError(configPath, "add_bos_token should be true or false") }
             addsBOS = flag
         } else {
             addsBOS = templateBOS != nil && templateBOS == bos
@@ -239,17 +239,17 @@ public enum HFTokenizerJSON {
     // MARK: JSON
 
     private static func readObject(_ path: String) throws -> OrderedJSON {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError(path, "cannot be read") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path, "cannot be read") }
         let value: OrderedJSON
         do { value = try OrderedJSON.parse([UInt8](data)) } catch {
-            throw ModelFileError(path, "not valid JSON (\(error))")
+            throw FileError(path, "not valid JSON (\(error))")
         }
-        guard value.members != nil else { throw ModelFileError(path, "not a JSON object") }
+        guard value.members != nil else { throw FileError(path, "not a JSON object") }
         return value
     }
 
     private static func object(_ value: OrderedJSON?, _ what: String, _ path: String) throws -> OrderedJSON {
-        guard let value, value.members != nil else { throw ModelFileError(path, "\(what) is missing or not an object") }
+        guard let value, value.members != nil else { throw FileError(path, "\(what) is missing or not an object") }
         return value
     }
 }

@@ -6,7 +6,7 @@ extension SentencePieceBPETokenizer {
         let file = gguf.path
         let model = try gguf.requireString("tokenizer.ggml.model")
         guard model == "llama" else {
-            throw ModelFileError(file, "tokenizer.ggml.model is '\(model)'; the SentencePiece tokenizer reads only 'llama' tokenizers")
+            throw FileError(file, "tokenizer.ggml.model is '\(model)'; the SentencePiece tokenizer reads only 'llama' tokenizers")
         }
         let addsSpacePrefix = try gguf.optionalValue("tokenizer.ggml.add_space_prefix", "a bool", \.bool) ?? true
         try self.init(

@@ -54,13 +54,13 @@ public struct SentencePieceBPETokenizer: Tokenizer {
     /// data in errors.
     public init(tokens: [String], tokenTypes: [Int], priority: MergePriority, bosID: Int?, eosID: Int?,
                 unknownID: Int?, addsBOS: Bool, spacePrefix: SpacePrefix, source: String = "tokenizer") throws {
-        guard !tokens.isEmpty else { throw ModelFileError(source, "the vocabulary has no tokens") }
+        guard !tokens.isEmpty else { throw FileError(source, "the vocabulary has no tokens") }
         guard tokenTypes.count == tokens.count else {
-            throw ModelFileError(source, "\(tokenTypes.count) token types for \(tokens.count) tokens")
+            throw FileError(source, "\(tokenTypes.count) token types for \(tokens.count) tokens")
         }
         for (name, id) in [("BOS", bosID), ("EOS", eosID), ("unknown", unknownID)] {
             if let id, !tokens.indices.contains(id) {
-                throw ModelFileError(source, "\(name) token id \(id) is outside the vocabulary of \(tokens.count) tokens")
+                throw FileError(source, "\(name) token id \(id) is outside the vocabulary of \(tokens.count) tokens")
             }
         }
         let types = tokenTypes.map { TokenType(rawValue: $0) ?? .normal }
@@ -83,7 +83,7 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         }
         if let missing = byteTokens.firstIndex(of: -1) {
             guard let unknownID else {
-                throw ModelFileError(source, String(format: "the vocabulary has no byte token <0x%02X> and no unknown token to stand for it", missing))
+                throw FileError(source, String(format: "the vocabulary has no byte token <0x%02X> and no unknown token to stand for it", missing))
             }
             byteTokens = byteTokens.map { $0 < 0 ? Int32(unknownID) : $0 }
         }
@@ -93,7 +93,7 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         switch priority {
         case .scores(let scores):
             guard scores.count == tokens.count else {
-                throw ModelFileError(source, "\(scores.count) scores for \(tokens.count) tokens")
+                throw FileError(source, "\(scores.count) scores for \(tokens.count) tokens")
             }
             modelPriority = .scores(scores)
         case .mergeRanks(let pairs):
@@ -131,7 +131,7 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         for (rank, pair) in pairs.enumerated() {
             let left = Array(pair.left.utf8), right = Array(pair.right.utf8)
             guard let leftID = ids[left], let rightID = ids[right], let result = ids[left + right] else {
-                throw ModelFileError(source, "merge \(rank) ('\(pair.left)', '\(pair.right)') uses or makes a piece that is not a text token of the vocabulary")
+                throw FileError(source, "merge \(rank) ('\(pair.left)', '\(pair.right)') uses or makes a piece that is not a text token of the vocabulary")
             }
             let key = SentencePieceBPEModel.pairKey(leftID, rightID)
             if merges[key] == nil { merges[key] = .init(rank: Int32(rank), result: result) }

@@ -11,7 +11,7 @@ public enum TokenizerLoader {
     public static func load(path: String) throws -> any Tokenizer {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ModelFileError(path, "no such file or directory")
+            throw FileError(path, "no such file or directory")
         }
         if isDirectory.boolValue {
             let directory = URL(fileURLWithPath: path)
@@ -19,7 +19,7 @@ public enum TokenizerLoader {
             if FileManager.default.fileExists(atPath: json) { return try HFTokenizerJSON.load(path: json) }
             let gguf = directory.appendingPathComponent(directoryGGUFName).path
             guard FileManager.default.fileExists(atPath: gguf) else {
-                throw ModelFileError(path, "the directory holds no \(HFTokenizerJSON.fileName) (nor \(directoryGGUFName))")
+                throw FileError(path, "the directory holds no \(HFTokenizerJSON.fileName) (nor \(directoryGGUFName))")
             }
             return try load(gguf: GGUFFile(path: gguf))
         }
@@ -33,7 +33,7 @@ public enum TokenizerLoader {
         case "gpt2": return try ByteLevelBPETokenizer(gguf: gguf)
         case "llama": return try SentencePieceBPETokenizer(gguf: gguf)
         case let other:
-            throw ModelFileError(gguf.path, "tokenizer.ggml.model is '\(other)'; bip reads 'gpt2' (byte-level BPE) and 'llama' (SentencePiece BPE) tokenizers")
+            throw FileError(gguf.path, "tokenizer.ggml.model is '\(other)'; bip reads 'gpt2' (byte-level BPE) and 'llama' (SentencePiece BPE) tokenizers")
         }
     }
 }
