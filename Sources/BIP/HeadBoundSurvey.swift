@@ -8,8 +8,8 @@ import Runtime
 /// head h the block is recomputed with o_proj columns `h*dh ..< (h+1)*dh` zeroed (residual,
 /// post-attention norm and MLP; attention itself is unchanged since A is computed before o_proj)
 /// and the measured change is `Σ_t Σ_n |y'[t,n] - y[t,n]| / N`, the mean over tokens of the l1
-/// change of the block output (the `exactness` definition of `prune-scores.json`, the same scale
-/// as the scores). Everything runs through `LayerwiseRunner`, i.e. the model's own `ForwardPass`.
+/// change of the block output (docs/pruning-methods.md, "Checking the bound: bip bounds"; the same
+/// scale as the scores). Everything runs through `LayerwiseRunner`, i.e. the model's own `ForwardPass`.
 public enum HeadBoundSurvey {
     /// The variants the survey compares, in report order.
     public static let variants: [BIPImportance.Variant] = [.standard, .local, .gate, .norm]

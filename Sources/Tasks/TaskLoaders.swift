@@ -1,5 +1,5 @@
-/// The per-task readers: data file records to `ZeroShotDocument`s, following the table of
-/// `eval-protocol.md` (lm-evaluation-harness's prompts).
+/// The per-task readers: data file records to `ZeroShotDocument`s, following the table in
+/// docs/evaluation-protocol.md, "The seven tasks" (lm-evaluation-harness's prompts).
 enum TaskLoaders {
     /// `{passage}\nQuestion: {question}?\nAnswer:` -> " no" / " yes"; label "true" is yes.
     static func boolq(_ directory: DataDirectory) throws -> (String, [ZeroShotDocument]) {

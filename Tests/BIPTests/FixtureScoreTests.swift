@@ -4,8 +4,9 @@ import Runtime
 import TestSupport
 import XCTest
 
-/// Calibration statistics and every method's scores against `prune-scores.json` (an independent
-/// float64 implementation), with the fixture's tolerances.
+/// Calibration statistics and every method's scores against the reference scores
+/// `fixtures/smollm2/prune-scores.json` (an independent float64 implementation), with the
+/// tolerances of docs/pruning-methods.md, "How the numbers are checked".
 final class FixtureScoreTests: XCTestCase {
     nonisolated(unsafe) static var cachedStatistics: [LayerStatistics]?
 

@@ -4,7 +4,7 @@ import Runtime
 import XCTest
 
 /// Every method's scores on a tiny hand-built layer, against numbers worked out by hand from the
-/// formulas of `spec/pruning-methods.md` (not from the code).
+/// formulas of docs/pruning-methods.md, "Scores" (not from the code).
 ///
 /// The layer: hidden d = 4, 2 query heads of dh = 2 sharing 1 KV head, FFN width 3. Weights are
 /// small integers and halves (exact in Float). Statistics over N = 5 tokens, made up.

@@ -5,7 +5,8 @@ import TestSupport
 import XCTest
 
 /// `bip bounds`: the measured block-output change of removing each query head of layer 10, and
-/// the bip variants' head scores, against `exactness_layer10.heads` of `prune-scores.json`.
+/// the bip variants' head scores, against `exactness_layer10.heads` of the reference scores
+/// `fixtures/smollm2/prune-scores.json` (docs/pruning-methods.md, "How the numbers are checked").
 final class HeadBoundSurveyTests: XCTestCase {
     /// The part of `exactness_layer10` this test reads (the shared `PruneScoresFixture` reads only the channels).
     struct ExactnessHeads: Decodable {

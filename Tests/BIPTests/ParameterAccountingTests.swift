@@ -3,7 +3,8 @@ import Runtime
 import TestSupport
 import XCTest
 
-/// The spec's parameter accounting for SmolLM2-135M, and what removing each kind of unit saves.
+/// The parameter accounting for SmolLM2-135M of docs/pruning-methods.md ("The block and its
+/// units"), and what removing each kind of unit saves.
 final class ParameterAccountingTests: XCTestCase {
     func testTheSpecNumbers() throws {
         let model = try TestModel.loaded().model

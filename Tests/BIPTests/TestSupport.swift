@@ -46,7 +46,8 @@ enum TestInputs {
     }
 }
 
-/// `fixtures/smollm2/prune-scores.json`, the parts the tests read.
+/// `fixtures/smollm2/prune-scores.json`, the parts the tests read (the file is described in
+/// docs/pruning-methods.md, "How the numbers are checked").
 struct PruneScoresFixture: Decodable {
     struct Calibration: Decodable { let ids: [[Int]] }
     struct Layer: Decodable {

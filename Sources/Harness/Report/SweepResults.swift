@@ -88,8 +88,9 @@ public struct SweepResults: Sendable {
         return SweepResults(sweep: sweep, config: config, jobs: jobs, runs: runs, metrics: metrics, rows: rows)
     }
 
-    /// The metric the paper tables quote for `task` (eval-protocol.md): ppl for the corpora; acc
-    /// for BoolQ, PIQA, WinoGrande, ARC-e; acc_norm for HellaSwag, ARC-c, OBQA.
+    /// The metric the paper tables quote for `task` (docs/evaluation-protocol.md, "The metric the
+    /// paper tables quote"): ppl for the corpora; acc for BoolQ, PIQA, WinoGrande, ARC-e; acc_norm
+    /// for HellaSwag, ARC-c, OBQA.
     public static func paperMetric(_ task: String) -> String {
         if PerplexityCorpus.names.contains(task) { return "ppl" }
         return ["hellaswag", "arc_challenge", "openbookqa"].contains(task) ? "acc_norm" : "acc"
