@@ -8,19 +8,19 @@ import Runtime
 ///
 /// The variants change only `r`: `bip-local` r = 1; `bip-gate` uses |up| + |gate|; `bip-norm`
 /// scales the FFN path of coordinate k by |g2[k]| / mean_t rms(H).
-public struct BIPImportance: ImportanceMethod {
+public struct BIPImportance: ImportanceMethod, StatisticsScorer {
     public enum Variant: String, Sendable {
         case standard = "bip", local = "bip-local", gate = "bip-gate", norm = "bip-norm"
     }
 
     public let variant: Variant
     public var name: String { variant.rawValue }
-    public var needsCalibration: Bool { true }
+    public var reads: ImportanceInput { .statistics(self, .oneShot) }
+    public var paperSetting: PruningSetting { .standard }
 
     public init(variant: Variant) { self.variant = variant }
 
-    public func scores(layer: DecoderLayer, index: Int, statistics: LayerStatistics?) -> UnitScores {
-        let stats = statistics!
+    public func scores(layer: DecoderLayer, index: Int, statistics stats: LayerStatistics) -> UnitScores {
         let c = WeightNorms.columnL1(layer.down)
         let aF = ChannelMoments.meanAbs(stats.zSumAbs, tokens: stats.tokens)
         let aH = ChannelMoments.meanAbs(stats.aSumAbs, tokens: stats.tokens)

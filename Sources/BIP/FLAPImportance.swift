@@ -5,19 +5,17 @@ import Runtime
 /// code does. Scores are standardized per layer (channels over the layer's FFN channels, o_proj
 /// columns over the layer's columns; a head scores the mean of its columns). FLAP allocates
 /// globally and compensates the removed channels' mean contribution with a bias.
-public struct FLAPImportance: ImportanceMethod {
+public struct FLAPImportance: ImportanceMethod, StatisticsScorer {
     public var name: String { "flap" }
-    public var needsCalibration: Bool { true }
-    public var defaultAllocation: Allocation { .global }
-    public var compensatesBias: Bool { true }
-    public var isStandardized: Bool { true }
+    public var reads: ImportanceInput { .statistics(self, .oneShot) }
+    public var paperSetting: PruningSetting { PruningSetting(allocation: .global, biasCompensation: true) }
 
     public init() {}
 
-    public func scores(layer: DecoderLayer, index: Int, statistics: LayerStatistics?) -> UnitScores {
-        let raw = rawScores(layer: layer, statistics: statistics!)
+    public func scores(layer: DecoderLayer, index: Int, statistics: LayerStatistics) -> UnitScores {
+        let raw = rawScores(layer: layer, statistics: statistics)
         return UnitScores(heads: ScoreMath.groupMeans(ScoreMath.standardized(raw.outputColumns), size: layer.headDim),
-                          channels: ScoreMath.standardized(raw.channels))
+                          channels: ScoreMath.standardized(raw.channels), scale: .standardized)
     }
 
     /// Unstandardized scores: per o_proj column and per FFN channel.

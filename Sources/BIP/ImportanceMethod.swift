@@ -5,11 +5,22 @@ import Runtime
 public struct UnitScores: Sendable, Equatable {
     public var heads: [Double]
     public var channels: [Double]
+    /// The scale of the scores, which global allocation must bring to a common one.
+    public var scale: ScoreScale
 
-    public init(heads: [Double], channels: [Double]) {
+    public init(heads: [Double], channels: [Double], scale: ScoreScale = .raw) {
         self.heads = heads
         self.channels = channels
+        self.scale = scale
     }
+}
+
+/// The scale of a layer's scores.
+public enum ScoreScale: Sendable {
+    /// As the method computes them: global allocation standardizes each layer's heads and channels.
+    case raw
+    /// Already standardized per layer (FLAP's): global allocation compares them as they are.
+    case standardized
 }
 
 /// How pruned units are spread over the layers (`--allocation`).
@@ -20,43 +31,26 @@ public enum Allocation: String, Sendable, CaseIterable {
     case global
 }
 
-/// A way to score heads and FFN channels. Each method is a small type; the pipeline asks it what
-/// it needs (calibration statistics, sequential recomputation) and how it prunes by default.
+/// A way to score heads and FFN channels. Each method is a small type that says once what it
+/// reads (`reads`) and how its paper prunes (`paperSetting`).
 public protocol ImportanceMethod: Sendable {
     /// The `--method` name.
     var name: String { get }
-    /// Whether `scores` reads calibration statistics (false: weights only, no forward pass).
-    var needsCalibration: Bool { get }
-    /// Whether each layer's statistics must be taken after the earlier layers were pruned.
-    var isSequential: Bool { get }
-    /// The allocation the method's paper uses.
-    var defaultAllocation: Allocation { get }
-    /// Whether removed channels' mean contribution becomes a bias of o_proj / down_proj.
-    var compensatesBias: Bool { get }
-    /// Whether the scores are already standardized per layer (global allocation uses them as they are).
-    var isStandardized: Bool { get }
-    /// Whether the scores come from gradients of the calibration loss (LLM-Pruner's): the method
-    /// is then `prepared` with the whole model before any layer is scored.
-    var needsGradients: Bool { get }
-    /// The calibration the method's paper uses, when it is not the standard one.
-    var ownCalibration: CalibrationSource? { get }
-    /// The scores of layer `index`; `statistics` is nil when `needsCalibration` is false.
-    func scores(layer: DecoderLayer, index: Int, statistics: LayerStatistics?) -> UnitScores
-    /// The method ready to score `layers` of `model`: a gradient method computes its gradients on
-    /// `calibration` here; the others are ready as they are.
-    func prepared(for model: LlamaModel, calibration: [[Int]], layers: Range<Int>,
-                  progress: (String) -> Void) throws -> any ImportanceMethod
+    /// What the method reads to score a layer, with the scorer that reads it.
+    var reads: ImportanceInput { get }
+    /// How the method's paper prunes; a `PruningRequest` may override it field by field.
+    var paperSetting: PruningSetting { get }
 }
 
 extension ImportanceMethod {
-    public var isSequential: Bool { false }
-    public var defaultAllocation: Allocation { .uniform }
-    public var compensatesBias: Bool { false }
-    public var isStandardized: Bool { false }
-    public var needsGradients: Bool { false }
-    public var ownCalibration: CalibrationSource? { nil }
-    public func prepared(for model: LlamaModel, calibration: [[Int]], layers: Range<Int>,
-                         progress: (String) -> Void) throws -> any ImportanceMethod { self }
+    /// The calibration this method prunes with (when it reads calibration data): `requested` when
+    /// given (`--calibration-ids`, `--calibration`), else the calibration its paper uses when that is
+    /// not the standard one (LLM-Pruner's), else `standard` (`bip prune`'s, or a sweep's).
+    public func calibration(requested: CalibrationSource?, standard: CalibrationSource = .standard) -> CalibrationSource {
+        if let requested { return requested }
+        if case .gradients(_, let own) = reads { return own }
+        return standard
+    }
 }
 
 /// The methods `bip prune` knows, by name.

@@ -9,42 +9,24 @@ import Runtime
 /// `Σ |S|` (element1, element2) or `|Σ S|` (vector); a unit scores the sum over its members: a
 /// query head its q_proj rows and o_proj columns, an FFN channel its gate and up rows and down column.
 ///
-/// The scores need the gradients of the whole model, so the method is `prepared` with the
-/// model and calibration first; the pruner does that.
-public struct LLMPrunerImportance: ImportanceMethod {
+/// The scores need the gradients of the whole model, so the pruner asks for every layer's scores
+/// at once, before any layer is pruned.
+public struct LLMPrunerImportance: ImportanceMethod, GradientScorer {
     public enum Variant: String, Sendable, CaseIterable {
         case element1, element2, vector
     }
 
     public let variant: Variant
-    /// Each scored layer's scores, once prepared.
-    private let prepared: [Int: UnitScores]?
 
-    public init(variant: Variant) {
-        self.variant = variant
-        prepared = nil
-    }
-
-    private init(variant: Variant, prepared: [Int: UnitScores]) {
-        self.variant = variant
-        self.prepared = prepared
-    }
+    public init(variant: Variant) { self.variant = variant }
 
     public var name: String { "llm-pruner-\(variant.rawValue)" }
-    public var needsCalibration: Bool { false }
-    public var needsGradients: Bool { true }
     /// LLM-Pruner's calibration size (10 × 64); their BookCorpus is not available, C4 stands in.
-    public var ownCalibration: CalibrationSource? { .c4(sequences: 10, tokens: 64) }
+    public var reads: ImportanceInput { .gradients(self, calibration: .c4(sequences: 10, tokens: 64)) }
+    public var paperSetting: PruningSetting { .standard }
 
-    public func scores(layer: DecoderLayer, index: Int, statistics: LayerStatistics?) -> UnitScores {
-        guard let scores = prepared?[index] else {
-            preconditionFailure("\(name) scores layer \(index) only after prepared(for:calibration:layers:progress:)")
-        }
-        return scores
-    }
-
-    public func prepared(for model: LlamaModel, calibration: [[Int]], layers: Range<Int>,
-                         progress: (String) -> Void) throws -> any ImportanceMethod {
+    public func scores(model: LlamaModel, calibration: [[Int]], layers: Range<Int>,
+                       progress: (String) -> Void) throws -> [Int: UnitScores] {
         let batch = calibration.map(TrainingSequence.languageModeling)
         let targets = batch.reduce(0) { $0 + $1.targetCount }
         guard targets > 0 else { throw PruningError("\(name) needs calibration sequences of at least 2 tokens") }
@@ -75,7 +57,7 @@ public struct LLMPrunerImportance: ImportanceMethod {
             scores[l] = layerScores(model.layers[l], g, fisher: fisher[l])
             fisher[l] = nil
         }
-        return LLMPrunerImportance(variant: variant, prepared: scores)
+        return scores
     }
 
     /// The unit scores of one layer from its weight gradients (and Fisher diagonal for element2).

@@ -2,16 +2,17 @@ import Runtime
 
 /// Magnitude: the l1 or l2 norm of all of a unit's weights, no data. A query head owns its q_proj
 /// rows and o_proj columns; an FFN channel its gate_proj and up_proj rows and down_proj column.
-public struct MagnitudeImportance: ImportanceMethod {
+public struct MagnitudeImportance: ImportanceMethod, WeightScorer {
     public enum Norm: String, Sendable { case l1, l2 }
 
     public let norm: Norm
     public var name: String { "magnitude-\(norm.rawValue)" }
-    public var needsCalibration: Bool { false }
+    public var reads: ImportanceInput { .weights(self) }
+    public var paperSetting: PruningSetting { .standard }
 
     public init(norm: Norm) { self.norm = norm }
 
-    public func scores(layer: DecoderLayer, index: Int, statistics: LayerStatistics?) -> UnitScores {
+    public func scores(layer: DecoderLayer, index: Int) -> UnitScores {
         let rows = norm == .l1 ? WeightNorms.rowL1 : WeightNorms.rowSquares
         let columns = norm == .l1 ? WeightNorms.columnL1 : WeightNorms.columnSquares
         let finish: (Double) -> Double = norm == .l1 ? { $0 } : { $0.squareRoot() }

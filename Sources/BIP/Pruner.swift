@@ -1,135 +1,99 @@
-import Foundation
 import Runtime
 
-/// What to prune: the method, the fraction of the model's total parameters to remove, how to
-/// spread it over the layers, and which layers may be touched.
-public struct PruningRequest: Sendable {
-    public var method: any ImportanceMethod
-    public var sparsity: Double
-    /// nil: the method's own (`defaultAllocation`).
-    public var allocation: Allocation?
-    /// nil: `LayerRange.standard`.
-    public var layers: Range<Int>?
-
-    public init(method: any ImportanceMethod, sparsity: Double, allocation: Allocation? = nil, layers: Range<Int>? = nil) {
-        self.method = method
-        self.sparsity = sparsity
-        self.allocation = allocation
-        self.layers = layers
-    }
-}
-
-/// A pruned model and how it came about.
-public struct PruningOutcome: Sendable {
-    public let model: LlamaModel
-    /// Every pruned layer's plan, by layer index.
-    public let plans: [Int: LayerPlan]
-    /// Every pruned layer's scores, by layer index.
-    public let scores: [Int: UnitScores]
-    public let allocation: Allocation
-    public let layers: Range<Int>
-    public let before: ParameterAccounting
-    public let after: ParameterAccounting
-    /// Seconds per phase, in the order they ran.
-    public let seconds: [(phase: String, seconds: Double)]
-
-    /// The fraction of the total parameters removed.
-    public var sparsity: Double { 1 - Double(after.total) / Double(before.total) }
-    /// The fraction of the attention + MLP parameters removed (FLAP's convention).
-    public var attentionAndMLPSparsity: Double { 1 - Double(after.attentionAndMLP) / Double(before.attentionAndMLP) }
-}
-
-/// The pruning pipeline: calibration statistics, scores, allocation, physical removal.
+/// The pruning pipeline: calibration statistics or gradients, scores, allocation, physical removal.
 public enum Pruner {
     /// Prunes `model`. `statistics`, when given, are the dense calibration statistics of every
     /// layer already taken on `calibration` (they depend on neither method nor sparsity, so a sweep
-    /// takes them once); otherwise a method that needs them runs the calibration pass itself.
+    /// takes them once); otherwise a method that reads them runs the calibration pass itself.
     public static func prune(_ model: LlamaModel, _ request: PruningRequest, calibration: [[Int]]?,
                              statistics precomputed: [LayerStatistics]? = nil,
                              progress: (String) -> Void = { _ in }) throws -> PruningOutcome {
-        var method = request.method
-        let range = request.layers ?? LayerRange.standard(layerCount: model.layers.count)
-        let allocation = request.allocation ?? method.defaultAllocation
-        let before = ParameterAccounting(model)
-        let target = request.sparsity * Double(before.total)
-        guard request.sparsity > 0, request.sparsity < 1 else {
-            throw PruningError("--sparsity \(request.sparsity) must lie strictly between 0 and 1")
+        let scope = try PruningScope(request, model: model, calibration: calibration)
+        var clock = PhaseClock()
+        switch request.method.reads {
+        case .weights(let scorer):
+            return pruneOneShot(scope, statistics: nil, clock: &clock) { scorer.scores(layer: model.layers[$0], index: $0) }
+        case .statistics(let scorer, .oneShot):
+            let statistics = try denseStatistics(scope, precomputed: precomputed, progress: progress)
+            clock.lap("statistics")
+            return pruneOneShot(scope, statistics: statistics, clock: &clock) {
+                scorer.scores(layer: model.layers[$0], index: $0, statistics: statistics[$0]!)
+            }
+        case .statistics(let scorer, .sequential):
+            return pruneSequentially(scope, scorer: scorer, clock: &clock, progress: progress)
+        case .gradients(let scorer, _):
+            let scores = try scorer.scores(model: model, calibration: scope.calibration, layers: scope.layers, progress: progress)
+            clock.lap("gradients")
+            return pruneOneShot(scope, statistics: nil, clock: &clock) { scores[$0]! }
         }
-        guard !range.isEmpty, range.upperBound <= model.layers.count else {
-            throw PruningError("layer range \(range) is empty or outside the model's \(model.layers.count) layers")
-        }
-        let reachable = Double(range.reduce(0) { $0 + UnitCosts.removable(model.layers[$1]) }) / Double(before.total)
-        guard request.sparsity <= reachable else {
-            throw PruningError(String(format: "sparsity %.4f cannot be reached by pruning layers %d..<%d: the largest reachable is %.4f (every layer keeping one query head and one FFN channel); widen --layers or lower --sparsity",
-                                      request.sparsity, range.lowerBound, range.upperBound, reachable))
-        }
-        if method.isSequential && allocation != .uniform {
-            throw PruningError("\(method.name) allocates uniformly (each layer is pruned before the next layer's statistics are taken); use --allocation uniform")
-        }
-        if (method.needsCalibration || method.needsGradients) && (calibration ?? []).allSatisfy(\.isEmpty) {
-            throw PruningError("\(method.name) needs calibration data, and the calibration set is empty")
-        }
+    }
 
-        var seconds: [(String, Double)] = []
-        var clock = Date()
-        func lap(_ phase: String) {
-            seconds.append((phase, Date().timeIntervalSince(clock)))
-            clock = Date()
+    /// Every pruned layer's statistics on the dense model: `precomputed` when given, else taken
+    /// in one calibration pass.
+    static func denseStatistics(_ scope: PruningScope, precomputed: [LayerStatistics]?,
+                                progress: (String) -> Void) throws -> [Int: LayerStatistics] {
+        let model = scope.model, calibration = scope.calibration
+        let all: [LayerStatistics]
+        if let precomputed {
+            guard precomputed.count == model.layers.count else {
+                throw PruningError("statistics of \(precomputed.count) layers given for a model of \(model.layers.count)")
+            }
+            all = precomputed
+        } else {
+            progress("calibration pass: \(calibration.count) sequences, \(calibration.reduce(0) { $0 + $1.count }) tokens")
+            all = try CalibrationPass.statistics(model: model, sequences: calibration, progress: progress)
         }
-        if method.needsGradients {
-            method = try method.prepared(for: model, calibration: calibration!, layers: range, progress: progress)
-            lap("gradients")
-        }
+        return Dictionary(uniqueKeysWithValues: scope.layers.map { ($0, all[$0]) })
+    }
 
+    /// One-shot pruning: every layer of the scope scored on the dense model (`score(l)`), the
+    /// removed units allocated over the layers, then removed (compensating with `statistics` when
+    /// the setting says so).
+    static func pruneOneShot(_ scope: PruningScope, statistics: [Int: LayerStatistics]?, clock: inout PhaseClock,
+                             score: (Int) -> UnitScores) -> PruningOutcome {
+        let scores = Dictionary(uniqueKeysWithValues: scope.layers.map { ($0, score($0)) })
+        clock.lap("scoring")
+        let plans = allocate(scope, scores: scores)
+        clock.lap("allocation")
+        let pruned = StructuralRemoval.apply(plans, to: scope.model,
+                                             compensating: scope.setting.biasCompensation ? statistics : nil)
+        clock.lap("removal")
+        return PruningOutcome(scope, pruned: pruned, plans: plans, scores: scores, clock: clock)
+    }
+
+    /// Every scored layer's plan under the scope's allocation.
+    static func allocate(_ scope: PruningScope, scores: [Int: UnitScores]) -> [Int: LayerPlan] {
+        switch scope.setting.allocation {
+        case .uniform:
+            let uniform = UniformAllocation(model: scope.model, range: scope.layers, removing: scope.target)
+            return Dictionary(uniqueKeysWithValues: scores.map { l, s in (l, uniform.plan(layer: scope.model.layers[l], scores: s)) })
+        case .global:
+            return GlobalAllocation.plans(model: scope.model, scores: scores, removing: scope.target)
+        }
+    }
+
+    /// Sequential pruning (Wanda-sp's): layer by layer, the statistics are taken on the calibration
+    /// stream after the earlier layers were pruned, and the layer is scored, planned (uniformly)
+    /// and pruned before the stream moves through it.
+    static func pruneSequentially(_ scope: PruningScope, scorer: any StatisticsScorer, clock: inout PhaseClock,
+                                  progress: (String) -> Void) -> PruningOutcome {
+        let model = scope.model, range = scope.layers
+        let uniform = UniformAllocation(model: model, range: range, removing: scope.target)
+        let runner = LayerwiseRunner(model: model, sequences: scope.calibration)
         var scores: [Int: UnitScores] = [:], plans: [Int: LayerPlan] = [:]
         var pruned = model
-        if method.isSequential {
-            let uniform = UniformAllocation(model: model, range: range, removing: target)
-            let runner = LayerwiseRunner(model: model, sequences: calibration!)
-            for l in 0..<range.upperBound {
-                if range.contains(l) {
-                    progress("\(method.name): layer \(l) (statistics after the earlier layers were pruned)")
-                    let stats = runner.statistics(of: model.layers[l], index: l)
-                    scores[l] = method.scores(layer: model.layers[l], index: l, statistics: stats)
-                    plans[l] = uniform.plan(layer: model.layers[l], scores: scores[l]!)
-                    pruned.layers[l] = StructuralRemoval.apply(plans[l]!, to: model.layers[l],
-                                                               compensating: method.compensatesBias ? stats : nil)
-                }
-                if l + 1 < range.upperBound { runner.advance(through: pruned.layers[l]) }
+        for l in 0..<range.upperBound {
+            if range.contains(l) {
+                progress("\(scope.method.name): layer \(l) (statistics after the earlier layers were pruned)")
+                let stats = runner.statistics(of: model.layers[l], index: l)
+                scores[l] = scorer.scores(layer: model.layers[l], index: l, statistics: stats)
+                plans[l] = uniform.plan(layer: model.layers[l], scores: scores[l]!)
+                pruned.layers[l] = StructuralRemoval.apply(plans[l]!, to: model.layers[l],
+                                                           compensating: scope.setting.biasCompensation ? stats : nil)
             }
-            lap("sequential")
-        } else {
-            var statistics: [Int: LayerStatistics]?
-            if method.needsCalibration {
-                let all: [LayerStatistics]
-                if let precomputed {
-                    guard precomputed.count == model.layers.count else {
-                        throw PruningError("statistics of \(precomputed.count) layers given for a model of \(model.layers.count)")
-                    }
-                    all = precomputed
-                } else {
-                    progress("calibration pass: \(calibration!.count) sequences, \(calibration!.reduce(0) { $0 + $1.count }) tokens")
-                    all = try CalibrationPass.statistics(model: model, sequences: calibration!, progress: progress)
-                }
-                statistics = Dictionary(uniqueKeysWithValues: range.map { ($0, all[$0]) })
-                lap("statistics")
-            }
-            for l in range {
-                scores[l] = method.scores(layer: model.layers[l], index: l, statistics: statistics?[l])
-            }
-            lap("scoring")
-            switch allocation {
-            case .uniform:
-                let uniform = UniformAllocation(model: model, range: range, removing: target)
-                for l in range { plans[l] = uniform.plan(layer: model.layers[l], scores: scores[l]!) }
-            case .global:
-                plans = GlobalAllocation.plans(model: model, scores: scores, removing: target, standardize: !method.isStandardized)
-            }
-            lap("allocation")
-            pruned = StructuralRemoval.apply(plans, to: model, compensating: method.compensatesBias ? statistics : nil)
-            lap("removal")
+            if l + 1 < range.upperBound { runner.advance(through: pruned.layers[l]) }
         }
-        return PruningOutcome(model: pruned, plans: plans, scores: scores, allocation: allocation, layers: range,
-                              before: before, after: ParameterAccounting(pruned), seconds: seconds)
+        clock.lap("sequential")
+        return PruningOutcome(scope, pruned: pruned, plans: plans, scores: scores, clock: clock)
     }
 }

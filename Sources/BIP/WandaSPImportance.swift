@@ -4,15 +4,14 @@ import Runtime
 /// all calibration tokens, not divided by N), on o_proj (A) and down_proj (Z); a head scores the
 /// sum over its columns. Sequential: each layer's statistics are taken after the earlier layers
 /// were pruned; allocation is uniform.
-public struct WandaSPImportance: ImportanceMethod {
+public struct WandaSPImportance: ImportanceMethod, StatisticsScorer {
     public var name: String { "wanda-sp" }
-    public var needsCalibration: Bool { true }
-    public var isSequential: Bool { true }
+    public var reads: ImportanceInput { .statistics(self, .sequential) }
+    public var paperSetting: PruningSetting { .standard }
 
     public init() {}
 
-    public func scores(layer: DecoderLayer, index: Int, statistics: LayerStatistics?) -> UnitScores {
-        let stats = statistics!
+    public func scores(layer: DecoderLayer, index: Int, statistics stats: LayerStatistics) -> UnitScores {
         func channelScores(_ w: Linear, _ sumSquares: [Double]) -> [Double] {
             zip(WeightNorms.columnL1(w), ChannelMoments.l2(sumSquares)).map { $0 / Double(w.outFeatures) * $1 }
         }

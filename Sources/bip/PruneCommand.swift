@@ -51,9 +51,9 @@ struct PruneCommand: ParsableCommand {
         lap("load")
 
         var calibrationSet: CalibrationSet?
-        if method.needsCalibration || method.needsGradients {
-            let source = try calibrationIDs.map { CalibrationSource.ids(path: $0) }
-                ?? calibration.map(CalibrationSource.init(parsing:)) ?? method.ownCalibration ?? .standard
+        if method.reads.readsCalibration {
+            let source = method.calibration(requested: try calibrationIDs.map { CalibrationSource.ids(path: $0) }
+                                                ?? calibration.map(CalibrationSource.init(parsing:)))
             Console.status("drawing calibration \(source) with seed \(seed)")
             calibrationSet = try CalibrationSet.draw(source, seed: seed, tokenizer: loaded.tokenizer, data: DataDirectory.resolve(data))
             if source.isTestData { Console.status("warning: calibrating on WikiText2 test data, which the perplexity evaluation also uses") }

@@ -66,8 +66,7 @@ final class FixtureScoreTests: XCTestCase {
                     let raw = FLAPImportance().rawScores(layer: layer, statistics: stats[l])
                     scores = UnitScores(heads: ScoreMath.groupMeans(raw.outputColumns, size: layer.headDim), channels: raw.channels)
                 } else {
-                    let method = try ImportanceMethods.named(name)
-                    scores = method.scores(layer: layer, index: l, statistics: method.needsCalibration ? stats[l] : nil)
+                    scores = try ImportanceMethods.scores(name, layer: layer, index: l, statistics: stats[l])
                 }
                 let heads = try XCTUnwrap(reference.head_scores[name], name)
                 let channels = try XCTUnwrap(reference.channel_scores[name.hasPrefix("bip") ? "bip" : name], name)

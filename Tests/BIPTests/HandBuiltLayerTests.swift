@@ -59,8 +59,7 @@ final class HandBuiltLayerTests: XCTestCase {
     }
 
     func scores(_ name: String) throws -> UnitScores {
-        let method = try ImportanceMethods.named(name)
-        return method.scores(layer: Self.layer(), index: 0, statistics: method.needsCalibration ? Self.statistics() : nil)
+        try ImportanceMethods.scores(name, layer: Self.layer(), index: 0, statistics: Self.statistics())
     }
 
     func assertClose(_ actual: [Double], _ expected: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) {

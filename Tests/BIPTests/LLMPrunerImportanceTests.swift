@@ -40,8 +40,8 @@ final class LLMPrunerImportanceTests: XCTestCase {
         let reference = ReferenceModel(model)
         let batch = Self.calibration.map(TrainingSequence.languageModeling)
         for variant in LLMPrunerImportance.Variant.allCases {
-            let method = try LLMPrunerImportance(variant: variant)
-                .prepared(for: model, calibration: Self.calibration, layers: 1..<2, progress: { _ in })
+            let scores = try LLMPrunerImportance(variant: variant)
+                .scores(model: model, calibration: Self.calibration, layers: 1..<2, progress: { _ in })
             let layer = model.layers[1]
             var salience: [Projection: [Double]] = [:]
             for projection in Projection.allCases {
@@ -59,7 +59,8 @@ final class LLMPrunerImportanceTests: XCTestCase {
                 salience[projection] = s
             }
             let expected = Self.expectedScores(layer: layer, salience: salience, vector: variant == .vector)
-            let actual = method.scores(layer: layer, index: 1, statistics: nil)
+            XCTAssertEqual(Array(scores.keys), [1])
+            let actual = try XCTUnwrap(scores[1])
             for (kind, e, a) in [("heads", expected.heads, actual.heads), ("channels", expected.channels, actual.channels)] {
                 XCTAssertEqual(a.count, e.count)
                 let largest = e.map(abs).max()!
@@ -73,9 +74,8 @@ final class LLMPrunerImportanceTests: XCTestCase {
         // The Fisher term of element2 and the signed sum of vector change the scores.
         let model = ReferenceModel.tinyModel(seed: 4)
         let scores = try LLMPrunerImportance.Variant.allCases.map { variant in
-            try LLMPrunerImportance(variant: variant).prepared(for: model, calibration: Self.calibration, layers: 0..<2,
-                                                               progress: { _ in })
-                .scores(layer: model.layers[0], index: 0, statistics: nil)
+            try XCTUnwrap(LLMPrunerImportance(variant: variant).scores(model: model, calibration: Self.calibration,
+                                                                       layers: 0..<2, progress: { _ in })[0])
         }
         XCTAssertNotEqual(scores[0], scores[1])
         XCTAssertNotEqual(scores[0], scores[2])
@@ -86,8 +86,9 @@ final class LLMPrunerImportanceTests: XCTestCase {
         // perplexity on a few WikiText2 windows is finite and far below random pruning's.
         let loaded = try TestModel.loaded()
         let method = try ImportanceMethods.named("llm-pruner-element1")
-        XCTAssertEqual(method.ownCalibration, .c4(sequences: 10, tokens: 64))
-        let calibration = try CalibrationSet.draw(method.ownCalibration!, seed: 0, tokenizer: loaded.tokenizer,
+        XCTAssertEqual(method.calibration(requested: nil), .c4(sequences: 10, tokens: 64))
+        XCTAssertEqual(method.calibration(requested: .c4(sequences: 16, tokens: 128)), .c4(sequences: 16, tokens: 128))
+        let calibration = try CalibrationSet.draw(method.calibration(requested: nil), seed: 0, tokenizer: loaded.tokenizer,
                                                   data: DataDirectory(url: TestModel.dataDirectory()))
         let outcome = try Pruner.prune(loaded.model, PruningRequest(method: method, sparsity: 0.2),
                                        calibration: calibration.sequences)

@@ -27,6 +27,33 @@ final class PruningTests: XCTestCase {
         XCTAssertThrowsError(try Pruner.prune(model, PruningRequest(method: WandaSPImportance(), sparsity: 0.2, allocation: .global), calibration: [[1, 2]]))
     }
 
+    /// What each method reads, how its paper prunes, and which calibration it is pruned with.
+    func testEachMethodSaysWhatItReadsAndHowItsPaperPrunes() throws {
+        func reads(_ name: String) throws -> String {
+            switch try ImportanceMethods.named(name).reads {
+            case .weights: return "weights"
+            case .statistics(_, let pass): return "statistics \(pass.rawValue)"
+            case .gradients(_, let calibration): return "gradients \(calibration)"
+            }
+        }
+        for name in ImportanceMethods.names {
+            let expected = name.hasPrefix("bip") || name == "flap" ? "statistics one-shot"
+                : name == "wanda-sp" ? "statistics sequential"
+                : name.hasPrefix("llm-pruner") ? "gradients c4:10x64" : "weights"
+            XCTAssertEqual(try reads(name), expected, name)
+            let setting = try ImportanceMethods.named(name).paperSetting
+            XCTAssertEqual(setting, name == "flap" ? PruningSetting(allocation: .global, biasCompensation: true) : .standard, name)
+        }
+        let sweeps = CalibrationSource.c4(sequences: 32, tokens: 256), requested = CalibrationSource.ptb(sequences: 4, tokens: 64)
+        for (name, own) in [("bip", sweeps), ("wanda-sp", sweeps), ("magnitude-l1", sweeps), ("llm-pruner-vector", .c4(sequences: 10, tokens: 64))] {
+            let method = try ImportanceMethods.named(name)
+            XCTAssertEqual(method.calibration(requested: nil, standard: sweeps), own, name)
+            XCTAssertEqual(method.calibration(requested: requested, standard: sweeps), requested, name)
+        }
+        XCTAssertEqual(PruningRequest(method: FLAPImportance(), sparsity: 0.2, allocation: .uniform).setting,
+                       PruningSetting(allocation: .uniform, biasCompensation: true))
+    }
+
     /// The C4 draw is deterministic, skips short documents and takes each document's first T tokens.
     func testC4CalibrationDraw() throws {
         let loaded = try TestModel.loaded()

@@ -212,14 +212,14 @@ public final class SweepRunner {
         }
         let method = try ImportanceMethods.named(spec.method, seed: spec.seed)
         var calibration: (set: CalibrationSet, statistics: [LayerStatistics]?)?
-        if method.needsCalibration || method.needsGradients {
+        if method.reads.readsCalibration {
             calibration = try calibrationData(try self.calibration(of: spec.method), seed: spec.seed, source: source,
-                                              statistics: method.needsCalibration && !method.isSequential)
+                                              statistics: method.reads.readsDenseStatistics)
         }
         let started = Date()
         let outcome = try Pruner.prune(source.model, PruningRequest(method: method, sparsity: spec.sparsity),
                                        calibration: calibration?.set.sequences,
-                                       statistics: method.isSequential ? nil : calibration?.statistics, progress: progress)
+                                       statistics: calibration?.statistics, progress: progress)
         let url = try cache.store(outcome, recipe: recipe, calibration: calibration?.set, source: source)
         var seconds = Dictionary(outcome.seconds.map { ($0.phase, $0.seconds) }, uniquingKeysWith: +)
         seconds["total"] = Date().timeIntervalSince(started)
@@ -260,7 +260,7 @@ public final class SweepRunner {
 
     /// The calibration a method is pruned with: its paper's own (LLM-Pruner's 10 × 64) or the sweep's.
     private func calibration(of method: String) throws -> String {
-        try ImportanceMethods.named(method).ownCalibration?.description ?? config.calibration
+        try ImportanceMethods.named(method).calibration(requested: nil, standard: CalibrationSource(parsing: config.calibration)).description
     }
 
     private func calibrationData(_ spec: String, seed: UInt64, source: LoadedModel,
