@@ -49,8 +49,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         self.files = files
     }
 
-    /// The names of the shipped manifests.
-    public static let allNames = ["wikitext2", "ptb", "boolq", "piqa", "hellaswag", "winogrande", "arc", "openbookqa", "c4"]
+    /// The names of the shipped manifests: the data sets of `TaskCatalog` in table order, then
+    /// `c4` (calibration data, not a task).
+    public static let allNames = TaskCatalog.all.map(\.dataset).reduce(into: []) { if !$0.contains($1) { $0.append($1) } } + ["c4"]
 
     /// The folder holding the manifests: `$BIP_DATASETS` if set, else `datasets/` of the package
     /// checkout this file was compiled from.

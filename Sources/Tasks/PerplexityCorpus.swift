@@ -2,9 +2,6 @@ import Runtime
 
 /// The text a perplexity benchmark tokenizes, and its cutting into windows, as LLM-Pruner does it.
 public struct PerplexityCorpus: Sendable {
-    /// The corpora: `wikitext2` (test split) and `ptb` (validation split).
-    public static let names = ["wikitext2", "ptb"]
-
     public let name: String
     /// The data file the text comes from, relative to the data directory.
     public let file: String
@@ -17,21 +14,13 @@ public struct PerplexityCorpus: Sendable {
         self.text = text
     }
 
-    /// `wikitext2`: the `text` field of every test row (blank rows included) joined with "\n\n".
-    /// `ptb`: every validation line stripped (Python `strip`) and joined with "\n\n".
+    /// Loads the perplexity corpus `name` of `TaskCatalog` from `directory`.
     public static func load(_ name: String, from directory: DataDirectory) throws -> PerplexityCorpus {
-        switch name {
-        case "wikitext2":
-            let file = "wikitext2/wikitext-2-raw-v1.test.jsonl"
-            let rows = try DataFile.jsonLines(file, in: directory).map { try $0.string("text") }
-            return PerplexityCorpus(name: name, file: file, text: rows.joined(separator: "\n\n"))
-        case "ptb":
-            let file = "ptb/ptb.valid.txt"
-            let lines = try DataFile.lines(file, in: directory).map(PythonString.strip)
-            return PerplexityCorpus(name: name, file: file, text: lines.joined(separator: "\n\n"))
-        default:
-            throw DataError(file: name, problem: "unknown perplexity corpus (known: \(names.joined(separator: ", ")))")
+        guard let spec = TaskCatalog.spec(name), case .perplexity(let join) = spec.kind else {
+            let known = TaskCatalog.all.filter(\.isPerplexity).map(\.name)
+            throw DataError(file: name, problem: "unknown perplexity corpus (known: \(known.joined(separator: ", ")))")
         }
+        return PerplexityCorpus(name: name, file: spec.file, text: try join(spec.files, directory))
     }
 
     /// The token ids of the whole text, special-token strings such as `<unk>` kept as plain text,

@@ -50,20 +50,15 @@ public struct TaskEvaluation {
         self.data = data
     }
 
-    /// Every task name `bip eval` knows, perplexities first.
-    public static let allTasks = PerplexityCorpus.names + ZeroShotTask.names
-
-    /// The data set (manifest name) a task reads.
-    public static func dataset(of task: String) -> String {
-        task.hasPrefix("arc_") ? "arc" : task
-    }
-
-    /// Evaluates task `name` after checking its data files against their manifest (sizes and
-    /// sha256, cached in the data directory); `progress(done, total)` as it goes.
+    /// Evaluates task `name` of `TaskCatalog` after checking its data files against their
+    /// manifest (sizes and sha256, cached in the data directory); `progress(done, total)` as it goes.
     public func run(_ name: String, progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskOutcome {
         let started = Date()
-        try DataVerifier(dataDirectory: data).verify(try DatasetManifest.load(Self.dataset(of: name)))
-        if PerplexityCorpus.names.contains(name) {
+        guard let spec = TaskCatalog.spec(name) else {
+            throw DataError(file: name, problem: "unknown task (known: \(TaskCatalog.names.joined(separator: ", ")))")
+        }
+        try DataVerifier(dataDirectory: data).verify(try DatasetManifest.load(spec.dataset))
+        if spec.isPerplexity {
             let corpus = try PerplexityCorpus.load(name, from: data)
             var windows = PerplexityCorpus.windows(corpus.tokens(tokenizer), seqLen: seqLen)
             if let limit { windows = Array(windows.prefix(limit)) }

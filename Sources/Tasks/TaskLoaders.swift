@@ -1,10 +1,21 @@
-/// The per-task readers: data file records to `ZeroShotDocument`s, following the table in
-/// docs/evaluation-protocol.md, "The seven tasks" (lm-evaluation-harness's prompts).
+/// The per-task readers that `TaskCatalog` entries name: a perplexity corpus's files to its joined
+/// text, and a zero-shot task's records to `ZeroShotDocument`s following the table in
+/// docs/evaluation-protocol.md, "The seven tasks" (lm-evaluation-harness's prompts). Each takes the
+/// entry's `files`.
 enum TaskLoaders {
+    /// WikiText-2: the `text` field of every row (blank rows included) joined with "\n\n".
+    @Sendable static func wikitext2(_ files: [String], _ directory: DataDirectory) throws -> String {
+        try DataFile.jsonLines(files[0], in: directory).map { try $0.string("text") }.joined(separator: "\n\n")
+    }
+
+    /// PTB: every line stripped (Python `strip`) and joined with "\n\n".
+    @Sendable static func ptb(_ files: [String], _ directory: DataDirectory) throws -> String {
+        try DataFile.lines(files[0], in: directory).map(PythonString.strip).joined(separator: "\n\n")
+    }
+
     /// `{passage}\nQuestion: {question}?\nAnswer:` -> " no" / " yes"; label "true" is yes.
-    static func boolq(_ directory: DataDirectory) throws -> (String, [ZeroShotDocument]) {
-        let file = "boolq/val.jsonl"
-        let documents = try DataFile.jsonLines(file, in: directory).enumerated().map { i, record in
+    @Sendable static func boolq(_ files: [String], _ directory: DataDirectory) throws -> [ZeroShotDocument] {
+        try DataFile.jsonLines(files[0], in: directory).enumerated().map { i, record in
             let label = try record.string("label")
             guard label == "true" || label == "false" else {
                 throw record.error("label", "expected \"true\" or \"false\", got \"\(label)\"")
@@ -14,18 +25,17 @@ enum TaskLoaders {
                 contexts: ["\(try record.string("passage"))\nQuestion: \(try record.string("question"))?\nAnswer:"],
                 continuations: [" no", " yes"], gold: label == "true" ? 1 : 0, choiceTexts: ["no", "yes"])
         }
-        return (file, documents)
     }
 
     /// `Question: {goal}\nAnswer:` -> " "+sol1 / " "+sol2; gold from the aligned label file.
-    static func piqa(_ directory: DataDirectory) throws -> (String, [ZeroShotDocument]) {
-        let file = "piqa/valid.jsonl", labelFile = "piqa/valid-labels.lst"
+    @Sendable static func piqa(_ files: [String], _ directory: DataDirectory) throws -> [ZeroShotDocument] {
+        let (file, labelFile) = (files[0], files[1])
         let records = try DataFile.jsonLines(file, in: directory)
         let labels = try DataFile.lines(labelFile, in: directory)
         guard labels.count == records.count else {
             throw DataError(file: labelFile, problem: "\(labels.count) labels, expected \(records.count) (one per line of \(file))")
         }
-        let documents = try records.enumerated().map { i, record in
+        return try records.enumerated().map { i, record in
             let label = PythonString.strip(labels[i])
             guard label == "0" || label == "1" else {
                 throw DataError(file: labelFile, line: i + 1, field: "label", problem: "expected 0 or 1, got \"\(label)\"")
@@ -34,13 +44,11 @@ enum TaskLoaders {
             return ZeroShotDocument(index: i, contexts: ["Question: \(try record.string("goal"))\nAnswer:"],
                                     continuations: solutions.map { " " + $0 }, gold: Int(label)!, choiceTexts: solutions)
         }
-        return (file, documents)
     }
 
     /// `preprocess(activity_label + ": " + ctx_a + " " + capitalize(ctx_b))` -> " "+preprocess(ending) x4.
-    static func hellaswag(_ directory: DataDirectory) throws -> (String, [ZeroShotDocument]) {
-        let file = "hellaswag/hellaswag_val.jsonl"
-        let documents = try DataFile.jsonLines(file, in: directory).enumerated().map { i, record in
+    @Sendable static func hellaswag(_ files: [String], _ directory: DataDirectory) throws -> [ZeroShotDocument] {
+        try DataFile.jsonLines(files[0], in: directory).enumerated().map { i, record in
             let context = try record.string("activity_label") + ": " + record.string("ctx_a") + " "
                 + PythonString.capitalize(record.string("ctx_b"))
             let endings = try record.strings("endings").map(HellaSwag.preprocess)
@@ -50,13 +58,11 @@ enum TaskLoaders {
             return ZeroShotDocument(index: i, contexts: [HellaSwag.preprocess(context)],
                                     continuations: endings.map { " " + $0 }, gold: gold, choiceTexts: endings)
         }
-        return (file, documents)
     }
 
     /// Per option: `sentence[..<"_"] + option`; shared continuation `" " + strip(sentence[after "_"...])`.
-    static func winogrande(_ directory: DataDirectory) throws -> (String, [ZeroShotDocument]) {
-        let file = "winogrande/winogrande_xl_validation.jsonl"
-        let documents = try DataFile.jsonLines(file, in: directory).enumerated().map { i, record in
+    @Sendable static func winogrande(_ files: [String], _ directory: DataDirectory) throws -> [ZeroShotDocument] {
+        try DataFile.jsonLines(files[0], in: directory).enumerated().map { i, record in
             let sentence = Array(try record.string("sentence").unicodeScalars)
             guard let blank = sentence.firstIndex(of: "_") else { throw record.error("sentence", "no \"_\"") }
             let options = [try record.string("option1"), try record.string("option2")]
@@ -67,14 +73,23 @@ enum TaskLoaders {
             return ZeroShotDocument(index: i, contexts: options.map { prefix + $0 }, continuations: [" " + suffix],
                                     gold: Int(answer)! - 1, choiceTexts: options)
         }
-        return (file, documents)
+    }
+
+    /// ARC (Easy or Challenge): `Question: {stem}\nAnswer:` -> " "+choice text.
+    @Sendable static func arc(_ files: [String], _ directory: DataDirectory) throws -> [ZeroShotDocument] {
+        try multipleChoice(files[0], questionPrefix: true, directory)
+    }
+
+    /// OpenBookQA: the stem alone -> " "+choice text.
+    @Sendable static func openbookqa(_ files: [String], _ directory: DataDirectory) throws -> [ZeroShotDocument] {
+        try multipleChoice(files[0], questionPrefix: false, directory)
     }
 
     /// ARC and OpenBookQA layout: `question{stem, choices[{text,label}]}, answerKey`. Context is
     /// `Question: {stem}\nAnswer:` (ARC) or the stem alone (OpenBookQA); gold is the index of
     /// `answerKey` among the choice labels.
-    static func multipleChoice(_ file: String, questionPrefix: Bool, _ directory: DataDirectory) throws -> (String, [ZeroShotDocument]) {
-        let documents = try DataFile.jsonLines(file, in: directory).enumerated().map { i, record in
+    private static func multipleChoice(_ file: String, questionPrefix: Bool, _ directory: DataDirectory) throws -> [ZeroShotDocument] {
+        try DataFile.jsonLines(file, in: directory).enumerated().map { i, record in
             let question = try record.record("question")
             let stem = try question.string("stem")
             let choices = try question.records("choices")
@@ -90,6 +105,5 @@ enum TaskLoaders {
             return ZeroShotDocument(index: i, contexts: [questionPrefix ? "Question: \(stem)\nAnswer:" : stem],
                                     continuations: texts.map { " " + $0 }, gold: gold, choiceTexts: texts)
         }
-        return (file, documents)
     }
 }

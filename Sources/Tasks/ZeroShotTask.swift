@@ -40,11 +40,8 @@ public struct ZeroShotDocument: Equatable, Sendable {
 }
 
 /// A zero-shot task: its documents in file order and the metrics it reports. Build one with
-/// `ZeroShotTask.load(_:from:limit:)`.
+/// `ZeroShotTask.load(_:from:limit:)` from its entry in `TaskCatalog`.
 public struct ZeroShotTask: Sendable {
-    /// The task names of lm-evaluation-harness, in the order of the paper tables.
-    public static let names = ["boolq", "piqa", "hellaswag", "winogrande", "arc_easy", "arc_challenge", "openbookqa"]
-
     public let name: String
     /// The data file the documents come from, relative to the data directory.
     public let file: String
@@ -61,16 +58,6 @@ public struct ZeroShotTask: Sendable {
         self.paperMetric = paperMetric
     }
 
-    /// The metrics of task `name`: acc only for boolq and winogrande, acc and acc_norm otherwise.
-    public static func metrics(of name: String) -> [ZeroShotMetric] {
-        ["boolq", "winogrande"].contains(name) ? [.acc] : [.acc, .accNorm]
-    }
-
-    /// acc for boolq, piqa, winogrande, arc_easy; acc_norm for hellaswag, arc_challenge, openbookqa.
-    public static func paperMetric(of name: String) -> ZeroShotMetric {
-        ["hellaswag", "arc_challenge", "openbookqa"].contains(name) ? .accNorm : .acc
-    }
-
     /// The task with only its first `limit` documents in file order (`nil`: all of them).
     public func limited(to limit: Int?) -> ZeroShotTask {
         guard let limit else { return self }
@@ -78,22 +65,14 @@ public struct ZeroShotTask: Sendable {
                             metrics: metrics, paperMetric: paperMetric)
     }
 
-    /// Loads task `name` (one of `names`) from `directory`, keeping the first `limit` documents.
-    /// Any malformed record is a `DataError` naming file, line and field.
+    /// Loads the zero-shot task `name` of `TaskCatalog` from `directory`, keeping the first
+    /// `limit` documents. Any malformed record is a `DataError` naming file, line and field.
     public static func load(_ name: String, from directory: DataDirectory, limit: Int? = nil) throws -> ZeroShotTask {
-        let (file, documents): (String, [ZeroShotDocument])
-        switch name {
-        case "boolq": (file, documents) = try TaskLoaders.boolq(directory)
-        case "piqa": (file, documents) = try TaskLoaders.piqa(directory)
-        case "hellaswag": (file, documents) = try TaskLoaders.hellaswag(directory)
-        case "winogrande": (file, documents) = try TaskLoaders.winogrande(directory)
-        case "arc_easy": (file, documents) = try TaskLoaders.multipleChoice("arc/ARC-Easy-Test.jsonl", questionPrefix: true, directory)
-        case "arc_challenge": (file, documents) = try TaskLoaders.multipleChoice("arc/ARC-Challenge-Test.jsonl", questionPrefix: true, directory)
-        case "openbookqa": (file, documents) = try TaskLoaders.multipleChoice("openbookqa/test.jsonl", questionPrefix: false, directory)
-        default:
-            throw DataError(file: name, problem: "unknown task (known: \(names.joined(separator: ", ")))")
+        guard let spec = TaskCatalog.spec(name), case .zeroShot(let read, let metrics, let paperMetric, _) = spec.kind else {
+            let known = TaskCatalog.all.filter { !$0.isPerplexity }.map(\.name)
+            throw DataError(file: name, problem: "unknown task (known: \(known.joined(separator: ", ")))")
         }
-        return ZeroShotTask(name: name, file: file, documents: documents, metrics: metrics(of: name),
-                            paperMetric: paperMetric(of: name)).limited(to: limit)
+        return ZeroShotTask(name: name, file: spec.file, documents: try read(spec.files, directory), metrics: metrics,
+                            paperMetric: paperMetric).limited(to: limit)
     }
 }

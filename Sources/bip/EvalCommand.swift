@@ -10,7 +10,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a model: WikiText2/PTB perplexity and seven zero-shot tasks; results go to the SQLite store.")
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "Comma-separated tasks (\(TaskEvaluation.allTasks.joined(separator: ","))) or 'all'.")
+    @Option(help: "Comma-separated tasks (\(TaskCatalog.names.joined(separator: ","))) or 'all'.")
     var tasks = "all"
     @Option(help: "Only the first N documents (zero-shot) or windows (perplexity) of each task, in file order.")
     var limit: Int?
@@ -32,10 +32,10 @@ struct EvalCommand: ParsableCommand {
     }
 
     func taskNames() throws -> [String] {
-        if tasks == "all" { return TaskEvaluation.allTasks }
+        if tasks == "all" { return TaskCatalog.names }
         let names = tasks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        for name in names where !TaskEvaluation.allTasks.contains(name) {
-            throw ValidationError("unknown task '\(name)' (known: \(TaskEvaluation.allTasks.joined(separator: ", ")), or all)")
+        for name in names where !TaskCatalog.names.contains(name) {
+            throw ValidationError("unknown task '\(name)' (known: \(TaskCatalog.names.joined(separator: ", ")), or all)")
         }
         return names
     }
@@ -64,7 +64,7 @@ struct EvalCommand: ParsableCommand {
 
             var outcomes: [TaskOutcome] = []
             for name in names {
-                let meter = ProgressMeter(name, unit: PerplexityCorpus.names.contains(name) ? "windows" : "docs")
+                let meter = ProgressMeter(name, unit: TaskCatalog.spec(name)?.isPerplexity == true ? "windows" : "docs")
                 let outcome = try evaluation.run(name) { meter.update($0, $1, report: Console.status) }
                 try store.record(outcome, runID: run.id!)
                 if let samplesFile {

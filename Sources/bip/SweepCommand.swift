@@ -43,7 +43,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "The SQLite results database.") var db = "bip.sqlite"
 
     static let demoConfig = SweepConfig(model: "smollm2-135m", methods: ["bip", "wanda-sp"], sparsities: [0.2],
-                                        tasks: TaskEvaluation.allTasks, limit: 30, calibration: "c4:64x128",
+                                        tasks: TaskCatalog.names, limit: 30, calibration: "c4:64x128",
                                         benchSeconds: 3, benchRounds: 1)
 
     func run() throws {
@@ -64,14 +64,14 @@ struct SweepCommand: ParsableCommand {
                 throw ValidationError("--methods and --sparsities are needed (or --config FILE, --demo, or --resume --name NAME)")
             }
             base = SweepConfig(model: "smollm2-135m", methods: try list(methods, "--methods") { $0 },
-                               sparsities: try list(sparsities, "--sparsities", Double.init), tasks: TaskEvaluation.allTasks)
+                               sparsities: try list(sparsities, "--sparsities", Double.init), tasks: TaskCatalog.names)
         }
         if config != nil || demo, methods != nil || sparsities != nil {
             throw ValidationError("--methods/--sparsities cannot be combined with --config or --demo")
         }
         if let model { base.model = model }
         if let seeds { base.seeds = try list(seeds, "--seeds") { UInt64($0) } }
-        if let tasks { base.tasks = tasks == "all" ? TaskEvaluation.allTasks : try list(tasks, "--tasks") { $0 } }
+        if let tasks { base.tasks = tasks == "all" ? TaskCatalog.names : try list(tasks, "--tasks") { $0 } }
         if let limit { base.limit = limit }
         if let evalProtocol { base.evalProtocol = evalProtocol }
         if let seqLen { base.seqLen = seqLen }

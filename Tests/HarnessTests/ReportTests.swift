@@ -56,6 +56,7 @@ final class ReportTests: XCTestCase {
         let files = try ReportWriter(store: store, sweepName: "test").write(to: folder.appendingPathComponent("out"))
         XCTAssertEqual(files.map(\.lastPathComponent), ["wikitext2-ppl.svg", "average-accuracy.svg", "report.md", "results.csv"])
         let report = try String(contentsOf: folder.appendingPathComponent("out/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("\nacc for BoolQ, PIQA, WinoGrande, ARC-e; acc_norm for HellaSwag, ARC-c, OBQA (as LLM-Pruner and LLM-BIP report them);"), report)
         // Paper metrics: HellaSwag acc_norm, PIQA acc; average = their mean. Best per sparsity bold.
         XCTAssertTrue(report.contains("| method | sparsity | parameters | speed-up | WikiText2 | HellaSwag | PIQA | average |"), report)
         XCTAssertTrue(report.contains("| dense | 0 | 134.5M | 1.00× | 50.00 | 50.00 | 70.00 | 60.00 |"), report)

@@ -82,9 +82,10 @@ final class ModelScoringTests: XCTestCase {
         var evaluation = TaskEvaluation(model: loaded.model, tokenizer: loaded.tokenizer,
                                         data: DataDirectory(url: try TestModel.dataDirectory()))
         evaluation.limit = 4
-        for name in TaskEvaluation.allTasks {
+        for spec in TaskCatalog.all {
+            let name = spec.name
             let outcome = try evaluation.run(name)
-            if PerplexityCorpus.names.contains(name) {
+            if spec.isPerplexity {
                 XCTAssertEqual(outcome.metrics.map(\.name), ["ppl"])
                 XCTAssertEqual(outcome.metrics[0].n, 4 * 127)
                 XCTAssertTrue((10...1000).contains(outcome.metrics[0].value), "\(name) ppl \(outcome.metrics[0].value)")

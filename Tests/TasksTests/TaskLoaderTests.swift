@@ -17,7 +17,8 @@ final class TaskLoaderTests: XCTestCase {
     func testRecordCountsAndRequestCounts() throws {
         let expected = ["boolq": (3270, 6540), "piqa": (1838, 3676), "hellaswag": (10042, 40168), "winogrande": (1267, 2534),
                         "arc_easy": (2376, 2365 * 4 + 7 * 3 + 4 * 5), "arc_challenge": (1172, nil as Int?), "openbookqa": (500, 2000)]
-        for name in ZeroShotTask.names {
+        for spec in TaskCatalog.all where !spec.isPerplexity {
+            let name = spec.name
             let task = try task(name)
             let (documents, requests) = try XCTUnwrap(expected[name])
             XCTAssertEqual(task.documents.count, documents, name)
@@ -124,10 +125,13 @@ final class TaskLoaderTests: XCTestCase {
     }
 
     func testMetricsAndPaperMetric() throws {
-        XCTAssertEqual(ZeroShotTask.names.map { ZeroShotTask.metrics(of: $0).count }, [1, 2, 2, 1, 2, 2, 2])
-        XCTAssertEqual(ZeroShotTask.names.map { ZeroShotTask.paperMetric(of: $0) },
-                       [.acc, .acc, .accNorm, .acc, .acc, .accNorm, .accNorm])
         XCTAssertEqual(try task("boolq", limit: 1).metrics, [.acc])
+        XCTAssertEqual(try task("hellaswag", limit: 1).metrics, [.acc, .accNorm])
         XCTAssertEqual(try task("openbookqa", limit: 1).paperMetric, .accNorm)
+    }
+
+    /// ARC-Easy: 2365 documents of 4 choices, 7 of 3 and 4 of 5.
+    func testChanceLevelOfARCEasy() throws {
+        XCTAssertEqual(TaskSpec.chanceLevel(of: try task("arc_easy").documents), (2365.0 / 4 + 7.0 / 3 + 4.0 / 5) / 2376, accuracy: 1e-12)
     }
 }

@@ -8,10 +8,6 @@ struct MarkdownReport {
     let results: SweepResults
     let plots: [(file: String, caption: String)]
 
-    static let taskTitles = ["wikitext2": "WikiText2", "ptb": "PTB", "boolq": "BoolQ", "piqa": "PIQA",
-                             "hellaswag": "HellaSwag", "winogrande": "WinoGrande", "arc_easy": "ARC-e",
-                             "arc_challenge": "ARC-c", "openbookqa": "OBQA"]
-
     var text: String {
         let config = results.config
         var lines: [String] = []
@@ -38,7 +34,8 @@ struct MarkdownReport {
 
         lines.append("## Results (the paper tables' metrics)")
         lines.append("")
-        lines.append("acc for BoolQ, PIQA, WinoGrande, ARC-e; acc_norm for HellaSwag, ARC-c, OBQA (as LLM-Pruner and LLM-BIP report them); average = mean of the accuracies shown.")
+        let quoted = { (metric: String) in TaskCatalog.all.filter { $0.paperMetric == metric }.map(\.title).joined(separator: ", ") }
+        lines.append("acc for \(quoted("acc")); acc_norm for \(quoted("acc_norm")) (as LLM-Pruner and LLM-BIP report them); average = mean of the accuracies shown.")
         lines.append("")
         lines += table(metric: SweepResults.paperMetric, delta: false)
         lines.append("")
@@ -50,7 +47,7 @@ struct MarkdownReport {
         lines.append("")
         lines.append("## Results with acc everywhere")
         lines.append("")
-        lines += table(metric: { PerplexityCorpus.names.contains($0) ? "ppl" : "acc" }, delta: false)
+        lines += table(metric: { SweepResults.isPerplexity($0) ? "ppl" : "acc" }, delta: false)
         lines.append("")
         lines.append("## Standard errors (paper metrics, percentage points)")
         if results.config.seeds.count > 1 {
@@ -84,7 +81,7 @@ struct MarkdownReport {
     private var columns: [String] { results.perplexityTasks + results.accuracyTasks }
 
     private func header() -> [String] {
-        let titles = ["method", "sparsity", "parameters", "speed-up"] + columns.map { Self.taskTitles[$0] ?? $0 } + ["average"]
+        let titles = ["method", "sparsity", "parameters", "speed-up"] + columns.map { TaskCatalog.spec($0)?.title ?? $0 } + ["average"]
         return ["| " + titles.joined(separator: " | ") + " |",
                 "|" + titles.enumerated().map { $0.offset < 2 ? "---" : "---:" }.joined(separator: "|") + "|"]
     }
@@ -93,14 +90,14 @@ struct MarkdownReport {
     private func cells(_ row: SweepResults.Row, metric: (String) -> String) -> [Double?] {
         columns.map { task in
             guard let v = row.values[task]?[metric(task)]?.value else { return nil }
-            return PerplexityCorpus.names.contains(task) ? v : 100 * v
+            return SweepResults.isPerplexity(task) ? v : 100 * v
         } + [results.average(row, metric: metric).map { 100 * $0 }]
     }
 
     private func table(metric: (String) -> String, delta: Bool) -> [String] {
         var lines = header()
         let dense = results.dense.map { cells($0, metric: metric) }
-        let lowerIsBetter = columns.map { PerplexityCorpus.names.contains($0) } + [false]
+        let lowerIsBetter = columns.map(SweepResults.isPerplexity) + [false]
         // The best pruned value per sparsity and column.
         var best: [Double: [Double?]] = [:]
         for row in results.rows where !row.isDense {
@@ -145,7 +142,7 @@ struct MarkdownReport {
     private func stderrTable() -> [String] {
         let tasks = results.accuracyTasks
         guard !tasks.isEmpty else { return ["No accuracy tasks in this sweep."] }
-        var lines = ["| method | sparsity | " + tasks.map { Self.taskTitles[$0] ?? $0 }.joined(separator: " | ") + " | n |",
+        var lines = ["| method | sparsity | " + tasks.map { TaskCatalog.spec($0)?.title ?? $0 }.joined(separator: " | ") + " | n |",
                      "|---|---|" + tasks.map { _ in "---:" }.joined(separator: "|") + "|---:|"]
         for row in results.rows {
             let cells = tasks.map { task in
@@ -198,7 +195,7 @@ struct MarkdownReport {
         }
         lines.append("- Data files (sha256):")
         let calibration = String(results.config.calibration.split(separator: ":").first ?? "")
-        let datasets = Set(results.config.tasks.map(TaskEvaluation.dataset(of:)) + [calibration]).sorted()
+        let datasets = Set(results.config.tasks.map { TaskCatalog.spec($0)?.dataset ?? $0 } + [calibration]).sorted()
         for name in datasets {
             guard let manifest = try? DatasetManifest.load(name) else { continue }
             for file in manifest.files { lines.append("  - `\(file.path)` `\(file.sha256)`") }
@@ -222,7 +219,7 @@ enum SweepCommandLine {
         var parts = ["bip sweep", "--model \(c.model)", "--methods \(c.methods.joined(separator: ","))",
                      "--sparsities \(c.sparsities.map { "\($0)" }.joined(separator: ","))",
                      "--seeds \(c.seeds.map(String.init).joined(separator: ","))",
-                     "--tasks \(c.tasks == TaskEvaluation.allTasks ? "all" : c.tasks.joined(separator: ","))"]
+                     "--tasks \(c.tasks == TaskCatalog.names ? "all" : c.tasks.joined(separator: ","))"]
         if let limit = c.limit { parts.append("--limit \(limit)") }
         parts += ["--protocol \(c.evalProtocol)", "--seq-len \(c.seqLen)", "--calibration \(c.calibration)",
                   "--bench-seconds \(c.benchSeconds)", "--bench-rounds \(c.benchRounds)"]

@@ -47,7 +47,7 @@ public struct ReportWriter {
         }
         var plots: [(String, String, SVGLinePlot)] = []
         for task in results.perplexityTasks {
-            let title = MarkdownReport.taskTitles[task] ?? task
+            let title = TaskCatalog.spec(task)?.title ?? task
             let value: (SweepResults.Row) -> Double? = { $0.values[task]?["ppl"]?.value }
             let s = series(value)
             guard !s.isEmpty else { continue }

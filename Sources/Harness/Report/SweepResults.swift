@@ -89,15 +89,14 @@ public struct SweepResults: Sendable {
     }
 
     /// The metric the paper tables quote for `task` (docs/evaluation-protocol.md, "The metric the
-    /// paper tables quote"): ppl for the corpora; acc for BoolQ, PIQA, WinoGrande, ARC-e; acc_norm
-    /// for HellaSwag, ARC-c, OBQA.
-    public static func paperMetric(_ task: String) -> String {
-        if PerplexityCorpus.names.contains(task) { return "ppl" }
-        return ["hellaswag", "arc_challenge", "openbookqa"].contains(task) ? "acc_norm" : "acc"
-    }
+    /// paper tables quote"), from its `TaskCatalog` entry (`acc` for a task the catalog does not know).
+    public static func paperMetric(_ task: String) -> String { TaskCatalog.spec(task)?.paperMetric ?? "acc" }
 
-    public var perplexityTasks: [String] { config.tasks.filter { PerplexityCorpus.names.contains($0) } }
-    public var accuracyTasks: [String] { config.tasks.filter { !PerplexityCorpus.names.contains($0) } }
+    /// Whether `task` is a perplexity corpus of `TaskCatalog`.
+    public static func isPerplexity(_ task: String) -> Bool { TaskCatalog.spec(task)?.isPerplexity == true }
+
+    public var perplexityTasks: [String] { config.tasks.filter(Self.isPerplexity) }
+    public var accuracyTasks: [String] { config.tasks.filter { !Self.isPerplexity($0) } }
 
     /// The mean of the row's accuracies under `metric(task)`, if every accuracy task has one.
     public func average(_ row: Row, metric: (String) -> String) -> Double? {

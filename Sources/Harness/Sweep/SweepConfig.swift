@@ -81,7 +81,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         methods = try c.decode([String].self, forKey: .methods)
         sparsities = try c.decode([Double].self, forKey: .sparsities)
         seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? defaults.seeds
-        tasks = try c.decodeIfPresent([String].self, forKey: .tasks) ?? TaskEvaluation.allTasks
+        tasks = try c.decodeIfPresent([String].self, forKey: .tasks) ?? TaskCatalog.names
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
         evalProtocol = try c.decodeIfPresent(String.self, forKey: .evalProtocol) ?? defaults.evalProtocol
         seqLen = try c.decodeIfPresent(Int.self, forKey: .seqLen) ?? defaults.seqLen
@@ -117,8 +117,8 @@ public struct SweepConfig: Codable, Equatable, Sendable {
             throw FileError("sweep", "sparsities and seeds must be non-empty lists without repeats")
         }
         guard !tasks.isEmpty else { throw FileError("sweep", "no tasks given") }
-        for task in tasks where !TaskEvaluation.allTasks.contains(task) {
-            throw FileError("sweep", "unknown task '\(task)' (known: \(TaskEvaluation.allTasks.joined(separator: ", ")))")
+        for task in tasks where !TaskCatalog.names.contains(task) {
+            throw FileError("sweep", "unknown task '\(task)' (known: \(TaskCatalog.names.joined(separator: ", ")))")
         }
         if let limit, limit < 1 { throw FileError("sweep", "limit must be at least 1") }
         guard EvalProtocol(rawValue: evalProtocol) != nil else {
