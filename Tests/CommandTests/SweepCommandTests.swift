@@ -40,7 +40,7 @@ final class SweepCommandTests: XCTestCase {
                let runs = try? store.runs(), try runs.reduce(0, { $0 + (try store.metrics(runID: $1.id!).count) }) >= count {
                 return
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            Thread.sleep(forTimeInterval: 0.02)
         }
     }
 
