@@ -42,6 +42,10 @@ let package = Package(
         .testTarget(name: "BIPTests", dependencies: ["BIP", "Gradients", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["bip", "Harness", "TestSupport"]),
+        // The tests that need the downloaded models (`bip models fetch smollm2-135m`, `qwen2.5-0.5b`):
+        // exactness against the shared fixtures and the real models' numbers. The targets above
+        // run without them, on `TinyModel`.
+        .testTarget(name: "RealModelTests", dependencies: ["bip", "Runtime", "Tasks", "BIP", "Gradients", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

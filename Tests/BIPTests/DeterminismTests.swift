@@ -28,7 +28,7 @@ final class DeterminismTests: XCTestCase {
     }
 
     func testRandomPruningIsReproducibleAndSeedDependent() throws {
-        let model = try TestModel.loaded().model
+        let model = try TinyModel.loaded().model
         func prune(seed: UInt64) throws -> PruningOutcome {
             try Pruner.prune(model, PruningRequest(method: try ImportanceMethods.named("random", seed: seed), sparsity: 0.2),
                              calibration: nil)
@@ -49,7 +49,7 @@ final class DeterminismTests: XCTestCase {
     }
 
     func testBIPWithASeededC4DrawIsReproducible() throws {
-        let loaded = try TestModel.loaded()
+        let loaded = try TinyModel.loaded()
         let data = DataDirectory(url: try TestModel.dataDirectory())
         func prune(seed: UInt64) throws -> (CalibrationSet, PruningOutcome) {
             let calibration = try CalibrationSet.draw(.c4(sequences: 4, tokens: 32), seed: seed, tokenizer: loaded.tokenizer, data: data)

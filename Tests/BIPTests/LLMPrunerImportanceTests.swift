@@ -2,7 +2,6 @@ import BIP
 import Foundation
 import Gradients
 import Runtime
-import Tasks
 import TestSupport
 import XCTest
 
@@ -79,32 +78,5 @@ final class LLMPrunerImportanceTests: XCTestCase {
         }
         XCTAssertNotEqual(scores[0], scores[1])
         XCTAssertNotEqual(scores[0], scores[2])
-    }
-
-    func testPruningTheDefaultModelWithTaylorScores() throws {
-        // The real model: c4:10x64 as LLM-Pruner, 20% of the parameters; then the pruned model's
-        // perplexity on a few WikiText2 windows is finite and far below random pruning's.
-        let loaded = try TestModel.loaded()
-        let method = try ImportanceMethods.named("llm-pruner-element1")
-        XCTAssertEqual(method.calibration(requested: nil), .c4(sequences: 10, tokens: 64))
-        XCTAssertEqual(method.calibration(requested: .c4(sequences: 16, tokens: 128)), .c4(sequences: 16, tokens: 128))
-        let calibration = try CalibrationSet.draw(method.calibration(requested: nil), seed: 0, tokenizer: loaded.tokenizer,
-                                                  data: DataDirectory(url: TestModel.dataDirectory()))
-        let outcome = try Pruner.prune(loaded.model, PruningRequest(method: method, sparsity: 0.2),
-                                       calibration: calibration.sequences)
-        XCTAssertEqual(outcome.sparsity, 0.2, accuracy: 0.005)
-        XCTAssertEqual(outcome.seconds.first?.phase, "gradients")
-        let random = try Pruner.prune(loaded.model, PruningRequest(method: ImportanceMethods.named("random"), sparsity: 0.2),
-                                      calibration: nil)
-        let text = try TestModel.dataDirectory().appendingPathComponent(CalibrationSet.wikitext2File)
-        let words = try String(contentsOf: text, encoding: .utf8).prefix(20_000)
-        let ids = Array(loaded.tokenizer.encode(String(words), parseSpecial: false).prefix(4 * 128))
-        func perplexity(_ model: LlamaModel) -> Double {
-            let batch = stride(from: 0, to: ids.count - 127, by: 128).map { TrainingSequence.languageModeling(Array(ids[$0..<($0 + 128)])) }
-            let loss = TrainingPass(model: model).loss(batch)
-            return exp(loss.sum / Double(loss.targets))
-        }
-        let taylor = perplexity(outcome.model), randomly = perplexity(random.model)
-        XCTAssertTrue(taylor.isFinite && taylor < randomly / 2, "llm-pruner-element1 \(taylor), random \(randomly)")
     }
 }

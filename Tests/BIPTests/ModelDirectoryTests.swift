@@ -41,7 +41,7 @@ final class ModelDirectoryTests: XCTestCase {
 
     func write(_ model: LlamaModel, to name: String) throws -> URL {
         let url = directory.appendingPathComponent(name)
-        try PrunedModelDirectory.write(model, to: url, provenance: nil, tokenizerSource: try TestModel.gguf())
+        try PrunedModelDirectory.write(model, to: url, provenance: nil, tokenizerSource: try TinyModel.gguf())
         return url
     }
 
@@ -85,15 +85,15 @@ final class ModelDirectoryTests: XCTestCase {
         }
     }
 
-    /// What `bip convert --model smollm2-135m` writes: a plain LlamaForCausalLM directory (no `bip`
+    /// What `bip convert --model TINY.gguf` writes: a plain LlamaForCausalLM directory (no `bip`
     /// section) whose logits are exactly the GGUF model's.
-    func testConvertedDefaultModelGivesTheGGUFLogits() throws {
-        let loaded = try TestModel.loaded()
-        let url = try write(loaded.model, to: "smollm2")
+    func testConvertedGGUFModelGivesTheGGUFLogits() throws {
+        let loaded = try TinyModel.loaded()
+        let url = try write(loaded.model, to: "tiny")
         let json = try config(url)
         XCTAssertEqual(json["architectures"] as? [String], ["LlamaForCausalLM"])
         XCTAssertNil(json["bip"])
-        XCTAssertEqual(json["num_key_value_heads"] as? Int, 3)
+        XCTAssertEqual(json["num_key_value_heads"] as? Int, 2)
         XCTAssertEqual(json["tie_word_embeddings"] as? Bool, true)
         let back = try PrunedModelDirectory.loadAny(url.path)
         XCTAssertEqual(back.weightsFile, url.appendingPathComponent("model.safetensors").path)
@@ -121,7 +121,7 @@ final class ModelDirectoryTests: XCTestCase {
     func testF16CheckpointStaysTwoBytesAndGivesTheRoundedModelsLogits() throws {
         let model = tinyModel(qwen2: false)
         let url = directory.appendingPathComponent("f16")
-        try PrunedModelDirectory.write(model, to: url, dtype: .f16, provenance: nil, tokenizerSource: try TestModel.gguf())
+        try PrunedModelDirectory.write(model, to: url, dtype: .f16, provenance: nil, tokenizerSource: try TinyModel.gguf())
         let back = try PrunedModelDirectory.loadAny(url.path).model
         XCTAssertEqual(back.layers[0].qkv.weight.element, .float16)
         XCTAssertEqual(back.layers[1].down.weight.element, .float16)

@@ -17,9 +17,9 @@ final class BadInputTests: XCTestCase {
     func bip(_ arguments: [String]) throws -> BipExecutable.Outcome { try BipExecutable.run(arguments) }
 
     func testTruncatedModelFile() throws {
-        let model = try Data(contentsOf: URL(fileURLWithPath: try TestModel.ggufPath()).resolvingSymlinksInPath())
+        let model = try Data(contentsOf: URL(fileURLWithPath: try TinyModel.path()))
         let truncated = folder.appendingPathComponent("truncated.gguf")
-        try model.prefix(40_000_000).write(to: truncated)
+        try model.prefix(model.count / 2).write(to: truncated)
         let outcome = try bip(["logits", "--model", truncated.path, "--text", "Hello"])
         XCTAssertEqual(outcome.status, 1)
         XCTAssertTrue(outcome.stderr.contains("error: \(truncated.path): "), outcome.stderr)
@@ -38,8 +38,8 @@ final class BadInputTests: XCTestCase {
 
     func testImpossibleSparsitySaysWhatIsPossible() throws {
         let ids = folder.appendingPathComponent("ids.json")
-        try Data("[[504, 3575, 282, 4649, 314, 260, 3575, 282]]".utf8).write(to: ids)
-        let outcome = try bip(["prune", "--model", try TestModel.ggufPath(), "--method", "bip", "--sparsity", "0.9",
+        try Data("[[84, 107, 292, 289, 3, 117, 104, 104]]".utf8).write(to: ids)
+        let outcome = try bip(["prune", "--model", try TinyModel.path(), "--method", "bip", "--sparsity", "0.9",
                                "--calibration-ids", ids.path])
         XCTAssertEqual(outcome.status, 1)
         XCTAssertTrue(outcome.stderr.contains("largest reachable"), outcome.stderr)
@@ -49,7 +49,7 @@ final class BadInputTests: XCTestCase {
     func testDamagedDataFileFailsWithoutLosingStoredRuns() throws {
         let db = folder.appendingPathComponent("results.sqlite").path
         let data = try TestModel.dataDirectory()
-        let first = try bip(["eval", "--model", try TestModel.ggufPath(), "--tasks", "wikitext2", "--limit", "1",
+        let first = try bip(["eval", "--model", try TinyModel.path(), "--tasks", "wikitext2", "--limit", "1",
                              "--data", data.path, "--db", db])
         XCTAssertEqual(first.status, 0, first.stderr)
 
@@ -62,7 +62,7 @@ final class BadInputTests: XCTestCase {
         var text = try String(contentsOf: damaged.appendingPathComponent("piqa/valid.jsonl"), encoding: .utf8)
         text = text.replacingOccurrences(of: "\"goal\"", with: "\"gaol\"")
         try text.write(to: damaged.appendingPathComponent("piqa/valid.jsonl"), atomically: true, encoding: .utf8)
-        let second = try bip(["eval", "--model", try TestModel.ggufPath(), "--tasks", "piqa", "--limit", "2",
+        let second = try bip(["eval", "--model", try TinyModel.path(), "--tasks", "piqa", "--limit", "2",
                               "--data", damaged.path, "--db", db])
         XCTAssertEqual(second.status, 1)
         XCTAssertTrue(second.stderr.contains("piqa/valid.jsonl"), second.stderr)

@@ -2,13 +2,13 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// `bip convert` on the default model writes a directory that `bip logits --model DIR` runs with
+/// `bip convert` on the tiny model writes a directory that `bip logits --model DIR` runs with
 /// exactly the GGUF's results.
 final class ConvertCommandTests: XCTestCase {
     func testConvertedDirectoryGivesTheGGUFLogits() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-convert-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let gguf = try TestModel.ggufPath()
+        let gguf = try TinyModel.path()
         let converted = try BipExecutable.run(["convert", "--model", gguf, "--output", folder.path])
         XCTAssertEqual(converted.status, 0, converted.stderr)
         for name in ["config.json", "model.safetensors", "tokenizer.gguf"] {

@@ -3,28 +3,29 @@ import Harness
 import TestSupport
 import XCTest
 
-/// `bip sweep`, `bip report` and `bip gate` on the real model with tiny limits: a sweep killed
+/// `bip sweep`, `bip report` and `bip gate` on the tiny model with tiny limits: a sweep killed
 /// with SIGKILL or interrupted with Ctrl-C resumes without repeating or losing a task, two sweeps
 /// share one database, a failing job is recorded and retried, and the gate catches a regression.
 final class SweepCommandTests: XCTestCase {
     var folder: URL!
     var environment: [String: String] = [:]
+    var model = ""
 
     override func setUpWithError() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-sweep-\(UUID().uuidString)")
         let home = folder.appendingPathComponent("home")
-        try FileManager.default.createDirectory(at: home.appendingPathComponent("models"), withIntermediateDirectories: true)
-        // The real model, seen through a fresh BIP_HOME so the pruned-model cache starts empty.
-        let model = URL(fileURLWithPath: try TestModel.ggufPath())
-        try FileManager.default.createSymbolicLink(at: home.appendingPathComponent("models/\(model.lastPathComponent)"),
-                                                   withDestinationURL: model.resolvingSymlinksInPath())
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        // A fresh BIP_HOME, so the pruned-model cache starts empty.
         environment = ["BIP_HOME": home.path, "BIP_DATA": try TestModel.dataDirectory().path]
+        model = try TinyModel.path()
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-    let tiny = ["--methods", "magnitude-l2", "--sparsities", "0.2", "--tasks", "wikitext2,arc_easy,piqa", "--limit", "3",
-                "--bench-seconds", "0"]
+    var tiny: [String] {
+        ["--model", model, "--methods", "magnitude-l2", "--sparsities", "0.2", "--tasks", "wikitext2,arc_easy,piqa", "--limit", "3",
+         "--bench-seconds", "0"]
+    }
 
     func sweep(_ arguments: [String], db: String) throws -> BipExecutable.Outcome {
         try BipExecutable.run(["sweep"] + arguments + ["--db", db], environment: environment)
@@ -39,7 +40,7 @@ final class SweepCommandTests: XCTestCase {
                let runs = try? store.runs(), try runs.reduce(0, { $0 + (try store.metrics(runID: $1.id!).count) }) >= count {
                 return
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            Thread.sleep(forTimeInterval: 0.02)
         }
     }
 
@@ -97,7 +98,7 @@ final class SweepCommandTests: XCTestCase {
         let report = try BipExecutable.run(["report", "--db", db, "--output", folder.appendingPathComponent("report").path])
         XCTAssertEqual(report.status, 0, report.stderr)
         let markdown = try String(contentsOf: folder.appendingPathComponent("report/report.md"), encoding: .utf8)
-        XCTAssertTrue(markdown.contains("| magnitude-l2 | 0.20 | 107.6M |"), markdown)
+        XCTAssertTrue(markdown.contains("| magnitude-l2 | 0.20 | 0.1M |"), markdown)
         let baseline = folder.appendingPathComponent("baseline.json").path
         XCTAssertEqual(try BipExecutable.run(["gate", "--db", db, "--baseline", baseline, "--write-baseline"]).status, 0)
         let pass = try BipExecutable.run(["gate", "--db", db, "--baseline", baseline])
@@ -119,7 +120,7 @@ final class SweepCommandTests: XCTestCase {
 
     func testTheSameSweepRunsInOneProcessAtATime() throws {
         let db = folder.appendingPathComponent("locked.sqlite").path
-        let arguments = ["sweep", "--methods", "random", "--sparsities", "0.2", "--tasks", "arc_easy", "--limit", "3",
+        let arguments = ["sweep", "--model", model, "--methods", "random", "--sparsities", "0.2", "--tasks", "arc_easy", "--limit", "3",
                          "--bench-seconds", "0", "--name", "once", "--db", db]
         let logs = [folder.appendingPathComponent("a"), folder.appendingPathComponent("b")]
         let processes = try logs.map { try BipExecutable.start(arguments, environment: environment, log: $0) }
@@ -133,9 +134,9 @@ final class SweepCommandTests: XCTestCase {
 
     func testTwoSweepsWriteOneDatabaseAtOnce() throws {
         let db = folder.appendingPathComponent("shared.sqlite").path
-        let a = try BipExecutable.start(["sweep", "--methods", "magnitude-l1", "--sparsities", "0.2", "--tasks", "arc_easy,piqa",
+        let a = try BipExecutable.start(["sweep", "--model", model, "--methods", "magnitude-l1", "--sparsities", "0.2", "--tasks", "arc_easy,piqa",
                                          "--limit", "3", "--bench-seconds", "0", "--db", db], environment: environment)
-        let b = try BipExecutable.start(["sweep", "--methods", "random", "--sparsities", "0.2", "--tasks", "arc_easy,piqa",
+        let b = try BipExecutable.start(["sweep", "--model", model, "--methods", "random", "--sparsities", "0.2", "--tasks", "arc_easy,piqa",
                                          "--limit", "3", "--bench-seconds", "0", "--db", db], environment: environment)
         a.waitUntilExit()
         b.waitUntilExit()
@@ -150,7 +151,7 @@ final class SweepCommandTests: XCTestCase {
 
     func testAFailingJobIsRecordedTheSweepGoesOnAndRetryRunsIt() throws {
         let db = folder.appendingPathComponent("failing.sqlite").path
-        let arguments = ["--methods", "magnitude-l2", "--sparsities", "0.95,0.2", "--tasks", "arc_easy", "--limit", "2",
+        let arguments = ["--model", model, "--methods", "magnitude-l2", "--sparsities", "0.95,0.2", "--tasks", "arc_easy", "--limit", "2",
                          "--bench-seconds", "0", "--name", "failing"]
         let outcome = try sweep(arguments, db: db)
         XCTAssertEqual(outcome.status, 1)
@@ -186,7 +187,7 @@ final class SweepCommandTests: XCTestCase {
         let db = folder.appendingPathComponent("tuned.sqlite").path
         let config = folder.appendingPathComponent("tune.json")
         try """
-        {"methods": ["magnitude-l2"], "sparsities": [0.2], "tasks": ["wikitext2"], "limit": 2, "bench_seconds": 0,
+        {"model": "\(model)", "methods": ["magnitude-l2"], "sparsities": [0.2], "tasks": ["wikitext2"], "limit": 2, "bench_seconds": 0,
          "tune": {"data": "c4", "held_out": 4,
                   "options": {"max_steps": 2, "batch": 2, "micro_batch": 1, "cutoff": 32, "warmup": 1, "lr": 0.001}}}
         """.write(to: config, atomically: true, encoding: .utf8)
@@ -200,7 +201,7 @@ final class SweepCommandTests: XCTestCase {
         let tuned = try XCTUnwrap(lines.first { $0.hasPrefix("magnitude-l2 w/ tune wikitext2 ppl ") })
         XCTAssertNotEqual(pruned.dropFirst("magnitude-l2 ".count), tuned.dropFirst("magnitude-l2 w/ tune ".count), "tuning changed the perplexity")
         let markdown = try String(contentsOf: report.appendingPathComponent("report.md"), encoding: .utf8)
-        XCTAssertTrue(markdown.contains("| magnitude-l2 w/ tune | 0.20 | 107.6M |"), markdown)
+        XCTAssertTrue(markdown.contains("| magnitude-l2 w/ tune | 0.20 | 0.1M |"), markdown)
         XCTAssertTrue(markdown.contains("--tune \\\n    --tune-data c4"), markdown)
         // The same sweep under another name finds both models in the cache: nothing is pruned or tuned again.
         let again = try sweep(["--config", config.path, "--name", "again"], db: db)

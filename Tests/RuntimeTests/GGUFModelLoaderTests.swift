@@ -1,5 +1,6 @@
 import Foundation
 import Runtime
+import TestSupport
 import XCTest
 
 /// `GGUFModelLoader` on a hand-built one-layer GGUF (hidden 8, 2 heads of dimension 4, FFN 4,

@@ -44,31 +44,6 @@ final class HFTokenizerExportTests: XCTestCase {
         XCTAssertEqual(tokenizer.encode("<s>x</s>", parseSpecial: true), original.encode("<s>x</s>", parseSpecial: true))
     }
 
-    private struct SmolLMCases: Decodable {
-        struct Case: Decodable {
-            let text: String
-            let ids: [Int]
-            let special_tokens: Bool
-        }
-        let cases: [Case]
-    }
-
-    func testSmolLMThroughWrittenTokenizerJSON() throws {
-        let tokenizer = try XCTUnwrap(try exportAndLoad(TestModel.gguf(), name: "smollm") as? ByteLevelBPETokenizer)
-        XCTAssertEqual(tokenizer.preTokenizer, .smollm)
-        XCTAssertEqual(tokenizer.bosID, 1)
-        XCTAssertEqual(tokenizer.eosID, 2)
-        XCTAssertFalse(tokenizer.addsBOS)
-        let url = try TestModel.sharedFile("fixtures/smollm2/tokenizer-cases.json")
-        let fixture = try JSONDecoder().decode(SmolLMCases.self, from: Data(contentsOf: url))
-        XCTAssertEqual(fixture.cases.count, 20)
-        for testCase in fixture.cases {
-            let ids = tokenizer.encode(testCase.text, parseSpecial: testCase.special_tokens)
-            XCTAssertEqual(ids, testCase.ids, "encoding \(testCase.text.debugDescription)")
-            XCTAssertEqual(tokenizer.decode(ids), testCase.text)
-        }
-    }
-
     /// A tiny byte-level GGUF vocabulary: the 256 byte symbols, then "12" and "<|bos|>" (control).
     private func byteLevelGGUF(pre: String, addsBOS: Bool) throws -> GGUFFile {
         var writer = GGUFWriterForTests()

@@ -1,5 +1,6 @@
 import Foundation
 import Runtime
+import TestSupport
 import XCTest
 
 /// The Q5_0, Q5_1, Q4_K, Q5_K, Q6_K and Q8_K decoders against blocks built by hand. Each test picks

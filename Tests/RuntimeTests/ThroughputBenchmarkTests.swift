@@ -7,7 +7,7 @@ import XCTest
 /// peak-memory reading is this process's own high-water mark.
 final class ThroughputBenchmarkTests: XCTestCase {
     func testModelsRunInTurnCountTheSameTokens() throws {
-        let loaded = try TestModel.loaded()
+        let loaded = try TinyModel.loaded()
         let ids = loaded.tokenizer.encode("The quick brown fox jumps over the lazy dog. It was not amused by this at all.", parseSpecial: false)
         let windows = [Array(ids.prefix(8)), Array(ids.dropFirst(4).prefix(8))]
         let results = ThroughputBenchmark(batch: 2, seqLen: 8, seconds: 0).run([loaded.model, loaded.model], windows: windows)

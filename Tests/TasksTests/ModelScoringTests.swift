@@ -4,42 +4,13 @@ import Tasks
 import TestSupport
 import XCTest
 
-/// The model-side evaluators on the real model: perplexity against the reference logits fixture,
-/// and KV-cache reuse and batching against a naive evaluator.
+/// The model-side evaluators on the tiny model: KV-cache reuse and batching against a naive
+/// evaluator, and every task end to end.
 final class ModelScoringTests: XCTestCase {
-    struct LogitsCase: Decodable {
-        let ids: [Int]
-        let next_token_logprobs: [Double]
-        let mean_nll: Double
-    }
-
-    func logitsCases() throws -> [LogitsCase] {
-        struct File: Decodable { let cases: [LogitsCase] }
-        return try JSONDecoder().decode(File.self, from: Data(contentsOf: try TestModel.sharedFile("fixtures/smollm2/logits-cases.json"))).cases
-    }
-
-    /// Windows whose reference NLL is known: the 40-token case whole, and the first 40 tokens of
-    /// the 198-token case (causal, so its first 39 next-token log-probabilities are the fixture's).
-    func testPerplexityMatchesTheReferenceNLL() throws {
-        let model = try TestModel.loaded().model
-        let cases = try logitsCases()
-        let windows = [cases[1].ids[...], cases[2].ids[0..<40]]
-        let expectedNLL = -(cases[1].next_token_logprobs + cases[2].next_token_logprobs.prefix(39)).reduce(0, +) / 78
-        for batch in [1, 2] {
-            let result = PerplexityEvaluator(model: model, batch: batch).evaluate(windows, seqLen: 40)
-            XCTAssertEqual(result.tokens, 78)
-            XCTAssertEqual(result.windows, 2)
-            XCTAssertEqual(result.meanNLL, expectedNLL, accuracy: 1e-4, "batch \(batch)")
-            XCTAssertEqual(result.perplexity, exp(expectedNLL), accuracy: 1e-4 * exp(expectedNLL))
-        }
-        let whole = PerplexityEvaluator(model: model).evaluate([cases[2].ids[...]], seqLen: 198)
-        XCTAssertEqual(whole.meanNLL, cases[2].mean_nll, accuracy: 1e-4)
-    }
-
     /// The scorer's loglikelihoods equal a naive evaluation (each choice's whole sequence run alone)
     /// within 1e-3, whatever the batching; the naive token count is what it says.
     func testScorerMatchesNaiveEvaluationOnRealDocuments() throws {
-        let loaded = try TestModel.loaded()
+        let loaded = try TinyModel.loaded()
         let data = DataDirectory(url: try TestModel.dataDirectory())
         var documents: [[ZeroShotRequest]] = []
         for name in ["hellaswag", "winogrande", "arc_challenge"] {
@@ -78,7 +49,7 @@ final class ModelScoringTests: XCTestCase {
 
     /// A limited end-to-end run of every task through `TaskEvaluation` (the CI smoke run).
     func testEveryTaskRunsEndToEndWithALimit() throws {
-        let loaded = try TestModel.loaded()
+        let loaded = try TinyModel.loaded()
         var evaluation = TaskEvaluation(model: loaded.model, tokenizer: loaded.tokenizer,
                                         data: DataDirectory(url: try TestModel.dataDirectory()))
         evaluation.limit = 4
@@ -88,7 +59,7 @@ final class ModelScoringTests: XCTestCase {
             if spec.isPerplexity {
                 XCTAssertEqual(outcome.metrics.map(\.name), ["ppl"])
                 XCTAssertEqual(outcome.metrics[0].n, 4 * 127)
-                XCTAssertTrue((10...1000).contains(outcome.metrics[0].value), "\(name) ppl \(outcome.metrics[0].value)")
+                XCTAssertTrue(outcome.metrics[0].value.isFinite && outcome.metrics[0].value > 1, "\(name) ppl \(outcome.metrics[0].value)")
             } else {
                 XCTAssertEqual(outcome.samples.count, 4, name)
                 XCTAssertEqual(outcome.metrics.first?.name, "acc", name)

@@ -15,7 +15,7 @@ final class TuningDataTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func testAlpacaExamplesPredictTheResponseAndEOS() throws {
-        let tokenizer = try TestModel.loaded().tokenizer
+        let tokenizer = try TinyModel.loaded().tokenizer
         let file = folder.appendingPathComponent("a.jsonl")
         try """
         {"instruction": "Name a colour.", "input": "", "output": "Blue."}
@@ -36,7 +36,7 @@ final class TuningDataTests: XCTestCase {
     }
 
     func testC4ExamplesAndTheHeldOutSplit() throws {
-        let tokenizer = try TestModel.loaded().tokenizer
+        let tokenizer = try TinyModel.loaded().tokenizer
         let data = try TuningData.c4(data: DataDirectory(url: try TestModel.dataDirectory()),
                                      file: "c4/c4-en-train.00000-of-01024.first1000.jsonl", tokenizer: tokenizer, cutoff: 64)
         XCTAssertEqual(data.examples.count, 1000)

@@ -38,7 +38,7 @@ final class Qwen2ModelTests: XCTestCase {
     /// the loader's choice to keep Qwen2's rows as stored is checked.
     func testWikiText2PerplexityIsPlausibleAndNeedsTheRowsAsStored() throws {
         let loaded = try TestModel.loadedQwen2()
-        let corpus = try PerplexityCorpus.load("wikitext2", from: try realData())
+        let corpus = try PerplexityCorpus.load("wikitext2", from: DataDirectory(url: try TestModel.dataDirectory()))
         let windows = Array(PerplexityCorpus.windows(corpus.tokens(loaded.tokenizer), seqLen: 128).prefix(2))
         let result = PerplexityEvaluator(model: loaded.model).evaluate(windows, seqLen: 128)
         XCTAssertEqual(result.tokens, 254)

@@ -2,14 +2,14 @@ import Foundation
 import XCTest
 
 /// The `bip` executable built next to the test bundle, run as a child process.
-enum BipExecutable {
-    struct Outcome {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+public enum BipExecutable {
+    public struct Outcome {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
     }
 
-    static func url() throws -> URL {
+    public static func url() throws -> URL {
         // The test bundle is (Linux) or sits in (macOS) the products folder that holds `bip`.
         let bundle = Bundle(for: BundleMarker.self).bundleURL
         return try XCTUnwrap([bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("bip") }
@@ -18,7 +18,7 @@ enum BipExecutable {
 
     /// Starts `bip arguments` with extra environment variables; stdout and stderr go to files
     /// `log.out` / `log.err` when `log` is given, else are discarded.
-    static func start(_ arguments: [String], environment: [String: String] = [:], log: URL? = nil) throws -> Process {
+    public static func start(_ arguments: [String], environment: [String: String] = [:], log: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = try url()
         process.arguments = arguments
@@ -37,7 +37,7 @@ enum BipExecutable {
     }
 
     /// Runs `bip arguments` to the end.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         process.executableURL = try url()
         process.arguments = arguments
