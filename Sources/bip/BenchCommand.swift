@@ -1,5 +1,4 @@
 import ArgumentParser
-import BIP
 import Foundation
 import Gradients
 import Runtime
@@ -58,7 +57,7 @@ struct BenchCommand: ParsableCommand {
                 // One batch of --model alone, so that its peak memory is its own.
                 _ = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: 0).run(loaded.model, windows: windows)
                 peak = ThroughputBenchmark.peakMemoryBytes()
-                let second = try PrunedModelDirectory.loadAny(against, progress: Console.status)
+                let second = try LoadedModel.load(against, progress: Console.status)
                 Console.status(String(format: "running both models in turn for %.0f s each", seconds))
                 let results = benchmark.run([loaded.model, second.model], windows: windows, progress: { Console.status($0) })
                 result = results[0]

@@ -1,5 +1,4 @@
 import ArgumentParser
-import BIP
 import Foundation
 import Runtime
 
@@ -21,9 +20,9 @@ struct ConvertCommand: ParsableCommand {
         try reportingErrors {
             let loaded = try modelOptions.load()
             Console.status("writing \(output)")
-            try PrunedModelDirectory.write(loaded.model, to: URL(fileURLWithPath: output),
-                                           dtype: Safetensors.DType(rawValue: dtype.uppercased())!, provenance: nil,
-                                           tokenizerSource: try PrunedModelDirectory.tokenizerSource(of: loaded))
+            try ModelDirectory.write(loaded.model, to: URL(fileURLWithPath: output),
+                                     dtype: Safetensors.DType(rawValue: dtype.uppercased())!, provenance: nil,
+                                     tokenizerSource: try loaded.tokenizerSource())
             print(output)
         }
     }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import BIP
 import Foundation
 import Runtime
 
@@ -10,7 +9,7 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> LoadedModel {
         let started = Date()
-        let loaded = try PrunedModelDirectory.loadAny(model, progress: Console.status)
+        let loaded = try LoadedModel.load(model, progress: Console.status)
         Console.status(String(format: "loaded %@ (%d parameters) in %.1f s", loaded.path,
                               loaded.model.parameterCount, Date().timeIntervalSince(started)))
         return loaded

@@ -67,12 +67,12 @@ struct PruneCommand: ParsableCommand {
 
         if let output {
             Console.status("writing \(output)")
-            let provenance = PrunedModelDirectory.Provenance(
+            let provenance = PruningProvenance(
                 outcome, method: method.name, sparsityRequested: sparsity, calibration: calibrationSet, seed: seed,
                 sourceModel: loaded.path, sourceSHA256: try loaded.fileSHA256())
-            try PrunedModelDirectory.write(outcome.model, to: URL(fileURLWithPath: output),
-                                           dtype: Safetensors.DType(rawValue: dtype.uppercased())!, provenance: provenance,
-                                           tokenizerSource: try PrunedModelDirectory.tokenizerSource(of: loaded))
+            try ModelDirectory.write(outcome.model, to: URL(fileURLWithPath: output),
+                                     dtype: Safetensors.DType(rawValue: dtype.uppercased())!, provenance: provenance,
+                                     tokenizerSource: try loaded.tokenizerSource())
             lap("write")
         }
         if let scores {

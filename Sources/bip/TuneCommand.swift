@@ -57,13 +57,13 @@ struct TuneCommand: ParsableCommand {
             let summary = try RecoveryTune(options: options, heldOut: heldOut)
                 .run(loaded, data: tuningData, output: URL(fileURLWithPath: output), resume: resume, progress: Console.status)
             if json {
-                try Console.printJSON(summary.record)
+                try Console.printJSON(encoding: summary.record)
             } else {
                 let r = summary.record
-                print("data            \(r["data"]!) (loss on \(r["loss_on"]!)), \(r["training_examples"]!) training / \(r["held_out_examples"]!) held-out examples")
-                print("steps           \(r["steps"]!) (LoRA rank \(rank), \(r["lora_parameters"]!) parameters)")
-                if let before = r["held_out_loss_before"] as? Double, let best = r["best_held_out_loss"] as? Double {
-                    print(String(format: "held-out loss   %.4f before, %.4f best (step %@)", before, best, "\(r["best_step"]!)"))
+                print("data            \(r.data) (loss on \(r.lossOn)), \(r.trainingExamples) training / \(r.heldOutExamples) held-out examples")
+                print("steps           \(r.steps) (LoRA rank \(rank), \(r.loraParameters) parameters)")
+                if let before = r.heldOutLossBefore, let best = r.bestHeldOutLoss, let step = r.bestStep {
+                    print(String(format: "held-out loss   %.4f before, %.4f best (step %d)", before, best, step))
                 }
                 print("output          \(summary.output.path)")
             }

@@ -46,13 +46,14 @@ final class RemovalTests: XCTestCase {
         XCTAssertTrue(outcome.model.layers.contains { $0.down.bias != nil }, "FLAP compensates the removed channels with a bias")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bip-roundtrip-\(ProcessInfo.processInfo.processIdentifier)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let provenance = PrunedModelDirectory.Provenance(
+        let provenance = PruningProvenance(
             method: "flap", sparsityRequested: 0.1, sparsityReached: outcome.sparsity, allocation: "global",
             layers: outcome.layers, calibration: "fixture", calibrationIsTestData: false, seed: 0,
-            sourceModel: loaded.path, sourceSHA256: "not computed in this test", plans: outcome.plans)
-        try PrunedModelDirectory.write(outcome.model, to: directory, provenance: provenance,
-                                       tokenizerSource: try PrunedModelDirectory.tokenizerSource(of: loaded))
-        let back = try PrunedModelDirectory.loadAny(directory.path)
+            sourceModel: loaded.path, sourceSHA256: "not computed in this test",
+            kept: outcome.plans.mapValues(PruningProvenance.KeptUnits.init))
+        try ModelDirectory.write(outcome.model, to: directory, provenance: provenance,
+                                 tokenizerSource: try loaded.tokenizerSource())
+        let back = try LoadedModel.load(directory.path)
         XCTAssertEqual(back.model.config, outcome.model.config)
         XCTAssertEqual(back.model.parameterCount, outcome.model.parameterCount)
         for (a, b) in zip(back.model.layers, outcome.model.layers) {
@@ -86,7 +87,7 @@ final class RemovalTests: XCTestCase {
         config["attention_bias"] = true
         config["mlp_bias"] = true
         try JSONSerialization.data(withJSONObject: config).write(to: configURL)
-        let older = try PrunedModelDirectory.loadAny(directory.path)
+        let older = try LoadedModel.load(directory.path)
         XCTAssertEqual(older.model.parameterCount, outcome.model.parameterCount)
         XCTAssertNil(older.model.layers[2].qkv.bias)
     }

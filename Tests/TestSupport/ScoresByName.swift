@@ -4,7 +4,7 @@ import Runtime
 extension ImportanceMethods {
     /// The scores of `layer` (model layer `index`) by the weights or statistics method `name`;
     /// a weights method does not see `statistics`. Gradient methods score whole models and are not asked.
-    static func scores(_ name: String, layer: DecoderLayer, index: Int, statistics: LayerStatistics) throws -> UnitScores {
+    public static func scores(_ name: String, layer: DecoderLayer, index: Int, statistics: LayerStatistics) throws -> UnitScores {
         switch try named(name).reads {
         case .weights(let scorer): return scorer.scores(layer: layer, index: index)
         case .statistics(let scorer, _): return scorer.scores(layer: layer, index: index, statistics: statistics)

@@ -43,7 +43,7 @@ public struct PrunedModelCache: Sendable {
     /// The cached model of `recipe`, if there is one.
     public func cached(_ recipe: Recipe) -> URL? {
         let url = location(of: recipe)
-        return PrunedModelDirectory.isModelDirectory(url.path) ? url : nil
+        return ModelDirectory.isModelDirectory(url.path) ? url : nil
     }
 
     /// Writes `outcome` as the model of `recipe` and returns its directory.
@@ -52,11 +52,11 @@ public struct PrunedModelCache: Sendable {
         removeAbandonedPartials()
         let partial = directory.appendingPathComponent(".\(recipe.key).partial-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: partial)
-        let provenance = PrunedModelDirectory.Provenance(
+        let provenance = PruningProvenance(
             outcome, method: recipe.method, sparsityRequested: recipe.sparsity, calibration: calibration, seed: recipe.seed,
             sourceModel: source.path, sourceSHA256: recipe.sourceSHA256)
-        try PrunedModelDirectory.write(outcome.model, to: partial, dtype: .f32, provenance: provenance,
-                                       tokenizerSource: try PrunedModelDirectory.tokenizerSource(of: source))
+        try ModelDirectory.write(outcome.model, to: partial, dtype: .f32, provenance: provenance,
+                                 tokenizerSource: try source.tokenizerSource())
         do {
             try FileManager.default.moveItem(at: partial, to: final)
         } catch {

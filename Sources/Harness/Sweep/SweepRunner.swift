@@ -192,7 +192,7 @@ public final class SweepRunner {
 
     private func loadSource() throws -> (LoadedModel, String) {
         if let source { return source }
-        let loaded = try PrunedModelDirectory.loadAny(config.model, progress: progress)
+        let loaded = try LoadedModel.load(config.model, progress: progress)
         progress("hashing \(loaded.weightsFile)")
         let loadedSource = (loaded, try loaded.fileSHA256())
         source = loadedSource
@@ -206,7 +206,7 @@ public final class SweepRunner {
                                              seed: spec.seed, calibration: try calibration(of: spec.method))
         if let url = cache.cached(recipe) {
             progress("sweep \(sweep.name): \(spec.label): pruned model cached at \(url.path)")
-            let loaded = try PrunedModelDirectory.load(url)
+            let loaded = try ModelDirectory.load(url)
             if job.pruneDetail == nil { job.pruneDetail = Self.detail(loaded.model, source: source.model, seconds: [:]) }
             return loaded
         }
@@ -223,7 +223,7 @@ public final class SweepRunner {
         let url = try cache.store(outcome, recipe: recipe, calibration: calibration?.set, source: source)
         var seconds = Dictionary(outcome.seconds.map { ($0.phase, $0.seconds) }, uniquingKeysWith: +)
         seconds["total"] = Date().timeIntervalSince(started)
-        let loaded = try PrunedModelDirectory.load(url)
+        let loaded = try ModelDirectory.load(url)
         job.pruneDetail = Self.detail(loaded.model, source: source.model, seconds: seconds)
         return loaded
     }
@@ -237,7 +237,7 @@ public final class SweepRunner {
                                              calibration: try calibration(of: spec.pruningMethod) + "|" + tuneJSON)
         if let url = cache.cached(recipe) {
             progress("sweep \(sweep.name): \(spec.label): tuned model cached at \(url.path)")
-            let loaded = try PrunedModelDirectory.load(url)
+            let loaded = try ModelDirectory.load(url)
             if job.pruneDetail == nil { job.pruneDetail = Self.detail(loaded.model, source: source.model, seconds: [:]) }
             return loaded
         }
@@ -253,7 +253,7 @@ public final class SweepRunner {
                                        tune: RecoveryTune(options: tune.options, heldOut: tune.heldOut)) {
             self.progress("sweep \(self.sweep.name): \(spec.label): " + $0)
         }
-        let loaded = try PrunedModelDirectory.load(url)
+        let loaded = try ModelDirectory.load(url)
         job.pruneDetail = Self.detail(loaded.model, source: source.model, seconds: ["tune": Date().timeIntervalSince(started)])
         return loaded
     }

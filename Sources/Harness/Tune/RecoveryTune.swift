@@ -1,4 +1,3 @@
-import BIP
 import Foundation
 import Gradients
 import Runtime
@@ -19,7 +18,7 @@ public struct RecoveryTune {
 
     /// What a finished tune reports.
     public struct Summary {
-        public var record: [String: Any]
+        public var record: TuneRecord
         public var output: URL
     }
 
@@ -68,22 +67,14 @@ public struct RecoveryTune {
         let seconds = Date().timeIntervalSince(started)
         let lora = tuning.final(state)
         let merged = lora.merged(into: source.model)
-        var optionsJSON = try JSONSerialization.jsonObject(with: JSONEncoder().encode(options)) as? [String: Any] ?? [:]
-        optionsJSON["held_out_requested"] = heldOut
-        let record: [String: Any] = [
-            "data": data.source,
-            "loss_on": data.examples.contains { $0.responseStart > 0 } ? "response tokens" : "every token",
-            "options": optionsJSON,
-            "training_examples": split.training.count, "held_out_examples": split.heldOut.count,
-            "steps": state.step, "lora_parameters": lora.values.count,
-            "held_out_loss_before": state.heldOutLosses.first.map { $0.loss as Any } ?? NSNull(),
-            "best_step": state.best.map { $0.step as Any } ?? NSNull(),
-            "best_held_out_loss": state.best.map { $0.loss as Any } ?? NSNull(),
-            "training_loss_first": state.trainingLosses.first.map { $0.loss as Any } ?? NSNull(),
-            "training_loss_last": state.trainingLosses.last.map { $0.loss as Any } ?? NSNull(),
-            "tokens_per_second_this_run": seconds > 0 ? Double(tokens) / seconds : 0,
-            "tuned_from": source.path,
-        ]
+        let record = TuneRecord(
+            data: data.source, lossOn: data.examples.contains { $0.responseStart > 0 } ? "response tokens" : "every token",
+            options: options, heldOutRequested: heldOut,
+            trainingExamples: split.training.count, heldOutExamples: split.heldOut.count,
+            steps: state.step, loraParameters: lora.values.count,
+            heldOutLossBefore: state.heldOutLosses.first?.loss, bestStep: state.best?.step, bestHeldOutLoss: state.best?.loss,
+            trainingLossFirst: state.trainingLosses.first?.loss, trainingLossLast: state.trainingLosses.last?.loss,
+            tokensPerSecondThisRun: seconds > 0 ? Double(tokens) / seconds : 0, tunedFrom: source.path)
         try TunedModelDirectory.write(merged, tunedFrom: source, record: record, to: output)
         return Summary(record: record, output: output)
     }

@@ -16,13 +16,23 @@ public struct LoadedModel: Sendable {
         self.tokenizer = tokenizer
     }
 
-    /// Loads `spec`: a `.gguf` path or a known alias (fetched into the cache when missing).
+    /// Loads `spec`: a model directory (see `ModelDirectory`), a `.gguf` path, or a known alias
+    /// (fetched into the cache when missing).
     public static func load(_ spec: String, cache: ModelCache = ModelCache(),
                             progress: (String) -> Void = { _ in }) throws -> LoadedModel {
+        if ModelDirectory.isModelDirectory(spec) { return try ModelDirectory.load(URL(fileURLWithPath: spec)) }
         let url = try cache.resolve(spec, progress: progress)
         let gguf = try GGUFFile(path: url.path)
         return LoadedModel(path: url.path, model: try GGUFModelLoader.load(gguf),
                            tokenizer: try TokenizerLoader.load(gguf: gguf))
+    }
+
+    /// The GGUF file holding the model's tokenizer as it came (the model file, or a model
+    /// directory's tokenizer.gguf): what a model directory written from this model copies.
+    public func tokenizerSource() throws -> GGUFFile {
+        ModelDirectory.isModelDirectory(path)
+            ? try GGUFFile(path: URL(fileURLWithPath: path).appendingPathComponent(TokenizerFile.fileName).path)
+            : try GGUFFile(path: path)
     }
 
     /// The sha256 of the weights file (reads the whole file).

@@ -1,6 +1,5 @@
-@testable import BIP
 import Foundation
-import Runtime
+@testable import Runtime
 import TestSupport
 import XCTest
 
@@ -41,7 +40,7 @@ final class ModelDirectoryTests: XCTestCase {
 
     func write(_ model: LlamaModel, to name: String) throws -> URL {
         let url = directory.appendingPathComponent(name)
-        try PrunedModelDirectory.write(model, to: url, provenance: nil, tokenizerSource: try TinyModel.gguf())
+        try ModelDirectory.write(model, to: url, provenance: nil, tokenizerSource: try TinyModel.gguf())
         return url
     }
 
@@ -58,7 +57,7 @@ final class ModelDirectoryTests: XCTestCase {
     /// The error loading `url` throws, which must be a `FileError`.
     func loadError(_ url: URL, file: StaticString = #filePath, line: UInt = #line) -> FileError? {
         do {
-            _ = try PrunedModelDirectory.loadAny(url.path)
+            _ = try LoadedModel.load(url.path)
             XCTFail("loading \(url.path) should fail", file: file, line: line)
         } catch let error as FileError {
             return error
@@ -85,6 +84,88 @@ final class ModelDirectoryTests: XCTestCase {
         }
     }
 
+    /// `tinyModel` with layer 1 pruned as FLAP would: query head 1 and FFN channels 0..<6 kept,
+    /// a bias on o_proj.
+    func prunedTinyModel() -> LlamaModel {
+        var model = tinyModel(qwen2: false)
+        let layer = model.layers[1]
+        func columns(_ linear: Linear, _ kept: Range<Int>) -> [Float] {
+            let w = linear.weight.floats
+            return (0..<linear.outFeatures).flatMap { r in w[(r * linear.inFeatures + kept.lowerBound)..<(r * linear.inFeatures + kept.upperBound)] }
+        }
+        model.layers[1] = DecoderLayer(
+            attentionNorm: layer.attentionNorm, q: layer.q.rows(4..<8), k: layer.k, v: layer.v,
+            output: Linear(weight: columns(layer.output, 4..<8), bias: (0..<8).map { Float($0) * 0.01 }, outFeatures: 8, inFeatures: 4),
+            ffnNorm: layer.ffnNorm, gate: layer.gate.rows(0..<6), up: layer.up.rows(0..<6),
+            down: Linear(weight: columns(layer.down, 0..<6), outFeatures: 8, inFeatures: 6), kvHeadOfQueryHead: [0], headDim: 4)
+        return model
+    }
+
+    /// A pruned model written with its provenance loads back with its shapes, biases and logits,
+    /// and its config.json's `bip` section reads back as written. Without a provenance the writer
+    /// refuses layers of different shapes.
+    func testPrunedDirectoryRoundTripsShapesProvenanceAndLogits() throws {
+        let model = prunedTinyModel()
+        XCTAssertThrowsError(try write(model, to: "refused")) { error in
+            XCTAssertEqual((error as? FileError)?.problem,
+                           "layer 1 differs in shape from layer 0: only a pruned model (with provenance) can be written so")
+        }
+        let provenance = PruningProvenance(
+            method: "flap", sparsityRequested: 0.2, sparsityReached: 0.1875, allocation: "global", layers: 1..<2,
+            calibration: "wikitext2:train", calibrationIsTestData: false, seed: 7, sourceModel: "tiny.gguf", sourceSHA256: "0123",
+            kept: [1: .init(queryHeads: [1], ffnChannels: Array(0..<6))])
+        let url = directory.appendingPathComponent("pruned")
+        try ModelDirectory.write(model, to: url, provenance: provenance, tokenizerSource: try TinyModel.gguf())
+        let config = try HFConfig.read(from: url.appendingPathComponent("config.json"))
+        XCTAssertEqual(config.bip?.provenance, provenance)
+        XCTAssertEqual(config.bip?.layers.map(\.ffnWidth), [12, 6])
+        XCTAssertEqual(config.bip?.layers.map(\.kvHeadOfQueryHead), [[0, 0], [0]])
+        XCTAssertEqual(config.bip?.layers.map(\.biases), [[], [.o]])
+        XCTAssertEqual(config.bip?.parameters, model.parameterCount)
+        XCTAssertEqual(config.ffnWidth, 12)
+        let back = try LoadedModel.load(url.path).model
+        assertSameWeights(back, model)
+        XCTAssertEqual(TestInputs.maxAbsDifference(TestInputs.logits(back, [1, 5, 9, 30]), TestInputs.logits(model, [1, 5, 9, 30])), 0)
+    }
+
+    /// A field of config.json that bip cannot read is a `FileError` naming the file and the field.
+    func testBadConfigFieldIsAnErrorNamingTheFileAndField() throws {
+        let url = directory.appendingPathComponent("fields")
+        let provenance = PruningProvenance(
+            method: "random", sparsityRequested: 0.2, sparsityReached: 0.2, allocation: "uniform", layers: 1..<2,
+            calibration: nil, calibrationIsTestData: false, seed: 0, sourceModel: "tiny.gguf", sourceSHA256: "0123",
+            kept: [1: .init(queryHeads: [1], ffnChannels: Array(0..<6))])
+        try ModelDirectory.write(prunedTinyModel(), to: url, provenance: provenance, tokenizerSource: try TinyModel.gguf())
+        let path = url.appendingPathComponent("config.json").path
+        func editLayer(_ key: String, _ value: Any) throws {
+            try editConfig(url) { json in
+                var bip = json["bip"] as! [String: Any], layers = bip["layers"] as! [[String: Any]]
+                layers[1][key] = value
+                bip["layers"] = layers
+                json["bip"] = bip
+            }
+        }
+        try editConfig(url) { $0["hidden_size"] = "eight" }
+        XCTAssertEqual(loadError(url), FileError(path, "'hidden_size' = eight is not a positive integer"))
+        try editConfig(url) { $0["hidden_size"] = 8; $0["tie_word_embeddings"] = "yes" }
+        XCTAssertEqual(loadError(url), FileError(path, "'tie_word_embeddings' is not true or false"))
+        try editConfig(url) { $0["tie_word_embeddings"] = true; $0["rope_scaling"] = ["rope_type": "llama3", "factor": 8] as [String: Any] }
+        XCTAssertEqual(loadError(url), FileError(path, "rope_scaling {factor, rope_type} is not supported (bip runs plain RoPE)"))
+        try editConfig(url) { $0["rope_scaling"] = NSNull() }
+        try editLayer("ffn", "six")
+        XCTAssertEqual(loadError(url), FileError(path, "'bip.layers[1].ffn' is not an integer"))
+        try editLayer("ffn", 6)
+        try editLayer("kv_head_of_query_head", [1])
+        XCTAssertEqual(loadError(url), FileError(path, "bip.layers[1] lacks a valid kv_head_of_query_head, kv_heads or ffn"))
+        try editLayer("kv_head_of_query_head", [0])
+        try editConfig(url) { json in
+            var bip = json["bip"] as! [String: Any]
+            bip["seed"] = nil
+            json["bip"] = bip
+        }
+        XCTAssertEqual(loadError(url), FileError(path, "missing 'bip.seed'"))
+    }
+
     /// What `bip convert --model TINY.gguf` writes: a plain LlamaForCausalLM directory (no `bip`
     /// section) whose logits are exactly the GGUF model's.
     func testConvertedGGUFModelGivesTheGGUFLogits() throws {
@@ -95,7 +176,7 @@ final class ModelDirectoryTests: XCTestCase {
         XCTAssertNil(json["bip"])
         XCTAssertEqual(json["num_key_value_heads"] as? Int, 2)
         XCTAssertEqual(json["tie_word_embeddings"] as? Bool, true)
-        let back = try PrunedModelDirectory.loadAny(url.path)
+        let back = try LoadedModel.load(url.path)
         XCTAssertEqual(back.weightsFile, url.appendingPathComponent("model.safetensors").path)
         let tokens = loaded.tokenizer.encode("The 3 quick brown foxes jumped over 12 lazy dogs.", parseSpecial: false)
         XCTAssertEqual(back.tokenizer.encode("The 3 quick brown foxes jumped over 12 lazy dogs.", parseSpecial: false), tokens)
@@ -121,8 +202,8 @@ final class ModelDirectoryTests: XCTestCase {
     func testF16CheckpointStaysTwoBytesAndGivesTheRoundedModelsLogits() throws {
         let model = tinyModel(qwen2: false)
         let url = directory.appendingPathComponent("f16")
-        try PrunedModelDirectory.write(model, to: url, dtype: .f16, provenance: nil, tokenizerSource: try TinyModel.gguf())
-        let back = try PrunedModelDirectory.loadAny(url.path).model
+        try ModelDirectory.write(model, to: url, dtype: .f16, provenance: nil, tokenizerSource: try TinyModel.gguf())
+        let back = try LoadedModel.load(url.path).model
         XCTAssertEqual(back.layers[0].qkv.weight.element, .float16)
         XCTAssertEqual(back.layers[1].down.weight.element, .float16)
         XCTAssertEqual(back.layers[0].qkv.weight.byteCount, 16 * 8 * 2)
@@ -150,7 +231,7 @@ final class ModelDirectoryTests: XCTestCase {
         let file = try Safetensors.File(url: url.appendingPathComponent("model.safetensors"))
         var header: [String: Any] = [:]
         var data = Data()
-        for t in PrunedModelDirectory.tensors(model) {
+        for t in ModelDirectory.tensors(model) {
             let values = try file.floats(t.name, shape: t.shape)
             let bf16 = t.shape.count == 2
             let start = data.count
@@ -167,7 +248,7 @@ final class ModelDirectoryTests: XCTestCase {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
         try (bytes + json + data).write(to: url.appendingPathComponent("model.safetensors"))
 
-        let back = try PrunedModelDirectory.loadAny(url.path).model
+        let back = try LoadedModel.load(url.path).model
         XCTAssertEqual(back.layers[0].output.weight.element, .bfloat16)
         XCTAssertEqual(back.layers[0].gateUp.weight.element, .bfloat16)
         let expected = rounded(model) { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) }
@@ -190,7 +271,7 @@ final class ModelDirectoryTests: XCTestCase {
         XCTAssertEqual(json["architectures"] as? [String], ["Qwen2ForCausalLM"])
         XCTAssertEqual(json["rope_theta"] as? Double, 1_000_000)
         XCTAssertEqual(json["tie_word_embeddings"] as? Bool, false)
-        let back = try PrunedModelDirectory.loadAny(url.path).model
+        let back = try LoadedModel.load(url.path).model
         assertSameWeights(back, model)
         XCTAssertNotNil(back.layers[1].qkv.bias)
         XCTAssertEqual(TestInputs.maxAbsDifference(TestInputs.logits(back, [1, 5, 9, 30]), TestInputs.logits(model, [1, 5, 9, 30])), 0)
@@ -211,7 +292,7 @@ final class ModelDirectoryTests: XCTestCase {
             json = json.filter { ["architectures", "hidden_size", "num_attention_heads", "num_hidden_layers",
                                   "intermediate_size", "vocab_size", "max_position_embeddings", "rms_norm_eps"].contains($0.key) }
         }
-        let back = try PrunedModelDirectory.loadAny(url.path).model
+        let back = try LoadedModel.load(url.path).model
         assertSameWeights(back, model)
         XCTAssertNil(back.lmHead)
     }
@@ -220,7 +301,7 @@ final class ModelDirectoryTests: XCTestCase {
     func testShardedCheckpointLoads() throws {
         let model = tinyModel(qwen2: true)
         let url = try shardedCopy(of: model)
-        let back = try PrunedModelDirectory.loadAny(url.path)
+        let back = try LoadedModel.load(url.path)
         XCTAssertEqual(back.weightsFile, url.appendingPathComponent("model.safetensors.index.json").path)
         assertSameWeights(back.model, model)
     }
@@ -229,7 +310,7 @@ final class ModelDirectoryTests: XCTestCase {
     func shardedCopy(of model: LlamaModel) throws -> URL {
         let url = try write(model, to: "sharded")
         try FileManager.default.removeItem(at: url.appendingPathComponent("model.safetensors"))
-        let tensors = PrunedModelDirectory.tensors(model)
+        let tensors = ModelDirectory.tensors(model)
         let half = tensors.count / 2
         var map: [String: String] = [:]
         for (i, part) in [tensors[..<half], tensors[half...]].enumerated() {

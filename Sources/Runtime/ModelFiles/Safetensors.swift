@@ -1,5 +1,4 @@
 import Foundation
-import Runtime
 
 /// The safetensors format: an 8-byte little-endian header length, a JSON header
 /// `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}` padded with
@@ -77,21 +76,43 @@ public enum Safetensors {
             }
             let length = prefix.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
             guard length >= 2, length <= size - 8, let headerBytes = try? handle.read(upToCount: length), headerBytes.count == length,
-                  let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
+                  let header = try? JSONDecoder().decode([String: HeaderValue].self, from: headerBytes) else {
                 throw FileError(path, "the safetensors header is not a JSON object of the stated length")
             }
             dataStart = 8 + length
-            metadata = header["__metadata__"] as? [String: String] ?? [:]
+            if case .metadata(let metadata) = header["__metadata__"] { self.metadata = metadata } else { metadata = [:] }
             var entries: [String: (String, [Int], Int, Int)] = [:]
             for (name, value) in header where name != "__metadata__" {
-                guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                      let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2,
-                      offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= size - dataStart else {
+                guard case .tensor(let info) = value, info.dataOffsets.count == 2, info.dataOffsets[0] >= 0,
+                      info.dataOffsets[0] <= info.dataOffsets[1], info.dataOffsets[1] <= size - dataStart else {
                     throw FileError(path, "tensor '\(name)' has a malformed header entry")
                 }
-                entries[name] = (dtype, shape, offsets[0], offsets[1])
+                entries[name] = (info.dtype, info.shape, info.dataOffsets[0], info.dataOffsets[1])
             }
             self.entries = entries
+        }
+
+        /// A value of the JSON header: a tensor's entry, the `__metadata__` strings, or neither.
+        private enum HeaderValue: Decodable {
+            struct Tensor: Decodable {
+                let dtype: String
+                let shape: [Int]
+                let dataOffsets: [Int]
+
+                enum CodingKeys: String, CodingKey { case dtype, shape, dataOffsets = "data_offsets" }
+            }
+
+            case tensor(Tensor), metadata([String: String]), malformed
+
+            init(from decoder: any Decoder) throws {
+                if let tensor = try? Tensor(from: decoder) {
+                    self = .tensor(tensor)
+                } else if let metadata = try? [String: String](from: decoder) {
+                    self = .metadata(metadata)
+                } else {
+                    self = .malformed
+                }
+            }
         }
 
         deinit { try? handle.close() }

@@ -1,5 +1,4 @@
 import Foundation
-import Runtime
 
 /// The weights of a Hugging Face model directory: `model.safetensors`, or the shards that
 /// `model.safetensors.index.json` lists in its `weight_map` (tensor name to shard file name).
@@ -31,8 +30,7 @@ public struct SafetensorsCheckpoint {
             throw FileError(directory.path, "holds neither \(Self.singleFile) nor \(Self.indexFile)")
         }
         guard let data = fm.contents(atPath: indexURL.path),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let map = json["weight_map"] as? [String: String] else {
+              let map = try? JSONDecoder().decode(Index.self, from: data).weightMap else {
             throw FileError(indexURL.path, "not a JSON object with a 'weight_map' of tensor names to shard files")
         }
         var shards: [String: Safetensors.File] = [:]
@@ -48,6 +46,13 @@ public struct SafetensorsCheckpoint {
         single = nil
         self.shards = shards
         shardOf = map
+    }
+
+    /// `model.safetensors.index.json`: which shard holds each tensor.
+    private struct Index: Decodable {
+        let weightMap: [String: String]
+
+        enum CodingKeys: String, CodingKey { case weightMap = "weight_map" }
     }
 
     /// The file `name` would be read from (the single file, or its shard; the index when it lists no shard for it).

@@ -1,5 +1,4 @@
 import Foundation
-import Runtime
 
 /// A tokenizer-only GGUF file (`tokenizer.gguf`): version 3, no tensors, the source model's
 /// `tokenizer.*` metadata copied exactly, plus `general.architecture` and `general.type =
@@ -10,7 +9,7 @@ public enum TokenizerFile {
     /// Writes the tokenizer metadata of `source` to `url`.
     public static func write(from source: GGUFFile, to url: URL) throws {
         var entries = source.metadata.filter { $0.key.hasPrefix("tokenizer.") }
-        guard !entries.isEmpty else { throw PruningError("\(source.path): no tokenizer.* metadata to copy") }
+        guard !entries.isEmpty else { throw FileError(source.path, "no tokenizer.* metadata to copy") }
         entries["general.architecture"] = source.metadata["general.architecture"] ?? .string("llama")
         entries["general.type"] = .string("tokenizer")
         var bytes = Array("GGUF".utf8) + GGUFEncoding.littleEndian(UInt32(3))
@@ -19,7 +18,7 @@ public enum TokenizerFile {
         bytes += [UInt8](repeating: 0, count: (32 - bytes.count % 32) % 32)
         let out = Data(bytes)
         guard FileManager.default.createFile(atPath: url.path, contents: out) else {
-            throw PruningError("\(url.path): cannot write the tokenizer file")
+            throw FileError(url.path, "cannot write the tokenizer file")
         }
     }
 }
