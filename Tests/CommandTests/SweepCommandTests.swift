@@ -51,7 +51,7 @@ final class SweepCommandTests: XCTestCase {
             for job in try store.jobs(sweepID: sweep.id!) {
                 XCTAssertEqual(job.status, .done, "\(job.method): \(job.error ?? "")")
                 for m in try store.metrics(runID: try XCTUnwrap(job.evalRunID)) {
-                    lines.append("\(job.method) \(m.task) \(m.metric) \(m.value) \(m.n)")
+                    lines.append("\(job.methodLabel) \(m.task) \(m.metric) \(m.value) \(m.n)")
                     let samples = try store.samples(runID: job.evalRunID!, task: m.task)
                     XCTAssertEqual(samples.count, m.task == "wikitext2" ? 0 : 3, "\(job.method) \(m.task)")
                 }
