@@ -69,22 +69,15 @@ struct BenchCommand: ParsableCommand {
             }
             let gflopPerToken = 2 * ModelCost.macsPerToken(loaded.model, context: seqLen) / 1e9
             if json {
-                var figures: [String: Any] = [
-                    "model": loaded.path, "seq_len": seqLen, "batch": batch, "tokens": result.tokens,
-                    "seconds": result.elapsed, "tokens_per_second": result.tokensPerSecond,
-                    "gflop_per_token": gflopPerToken, "gflops": result.gflopsPerSecond,
-                    "peak_memory_bytes": peak, "cores": ProcessInfo.processInfo.activeProcessorCount,
-                ]
-                if let other {
-                    figures["against"] = ["model": other.loaded.path, "tokens_per_second": other.result.tokensPerSecond,
-                                          "gflops": other.result.gflopsPerSecond] as [String: Any]
-                    figures["speedup"] = result.tokensPerSecond / other.result.tokensPerSecond
-                }
-                if let sgemmRate {
-                    figures["sgemm_gflops"] = sgemmRate
-                    figures["ceiling_tokens_per_second"] = sgemmRate / gflopPerToken
-                }
-                try Console.printJSON(figures)
+                let report = BenchReport(
+                    model: loaded.path, seqLen: seqLen, batch: batch, tokens: result.tokens, seconds: result.elapsed,
+                    tokensPerSecond: result.tokensPerSecond, gflopPerToken: gflopPerToken, gflops: result.gflopsPerSecond,
+                    peakMemoryBytes: peak, cores: ProcessInfo.processInfo.activeProcessorCount,
+                    against: other.map { BenchReport.Against(model: $0.loaded.path, tokensPerSecond: $0.result.tokensPerSecond,
+                                                             gflops: $0.result.gflopsPerSecond) },
+                    speedup: other.map { result.tokensPerSecond / $0.result.tokensPerSecond },
+                    sgemmGFLOPS: sgemmRate, ceilingTokensPerSecond: sgemmRate.map { $0 / gflopPerToken })
+                print(report.json)
             } else {
                 print(String(format: "model           %@", loaded.path))
                 print(String(format: "windows         %d x %d tokens per batch", batch, seqLen))

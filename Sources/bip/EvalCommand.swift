@@ -51,8 +51,7 @@ struct EvalCommand: ParsableCommand {
             evaluation.evalProtocol = EvalProtocol(rawValue: evalProtocol)!
             evaluation.seqLen = seqLen
             evaluation.limit = limit
-            let options: [String: Any] = ["tasks": names, "limit": limit.map { $0 as Any } ?? NSNull(), "seq_len": seqLen,
-                                          "data": evaluation.data.url.path]
+            let options = EvaluationOptions(tasks: names, limit: limit, seqLen: seqLen, data: evaluation.data.url.path)
             let run = try store.startRun(of: loaded, sha256: sha256, evalProtocol: evaluation.evalProtocol, options: options, at: started)
             let samplesFile = try samples.map { path -> FileHandle in
                 guard FileManager.default.createFile(atPath: path, contents: nil) , let handle = FileHandle(forWritingAtPath: path) else {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import BIP
-import Dispatch
 import Foundation
 import Harness
 import Runtime
@@ -47,7 +46,11 @@ struct SweepCommand: ParsableCommand {
                                         benchSeconds: 3, benchRounds: 1)
 
     func run() throws {
-        try reportingErrors { try sweep() }
+        do {
+            try reportingErrors { try sweep() }
+        } catch let error as SweepUsageError {
+            throw ValidationError(error.description)
+        }
     }
 
     /// The configuration the options describe; nil when only a name was given (resume by name).
@@ -60,186 +63,49 @@ struct SweepCommand: ParsableCommand {
         } else if methods == nil && sparsities == nil && model == nil && tasks == nil {
             return nil
         } else {
-            guard let methods, let sparsities else {
+            guard methods != nil, sparsities != nil else {
                 throw ValidationError("--methods and --sparsities are needed (or --config FILE, --demo, or --resume --name NAME)")
             }
-            base = SweepConfig(model: "smollm2-135m", methods: try list(methods, "--methods") { $0 },
-                               sparsities: try list(sparsities, "--sparsities", Double.init), tasks: TaskCatalog.names)
+            base = SweepConfig(model: "smollm2-135m", methods: [], sparsities: [], tasks: TaskCatalog.names)
         }
         if config != nil || demo, methods != nil || sparsities != nil {
             throw ValidationError("--methods/--sparsities cannot be combined with --config or --demo")
         }
-        if let model { base.model = model }
-        if let seeds { base.seeds = try list(seeds, "--seeds") { UInt64($0) } }
-        if let tasks { base.tasks = tasks == "all" ? TaskCatalog.names : try list(tasks, "--tasks") { $0 } }
-        if let limit { base.limit = limit }
-        if let evalProtocol { base.evalProtocol = evalProtocol }
-        if let seqLen { base.seqLen = seqLen }
-        if let calibration { base.calibration = calibration }
-        if let benchSeconds { base.benchSeconds = benchSeconds }
-        if let benchRounds { base.benchRounds = benchRounds }
-        if tune || tuneData != nil || tuneMaxSteps != nil || tuneBatch != nil {
-            var settings = base.tune ?? SweepTune()
-            if let tuneData { settings.data = tuneData }
-            if let tuneMaxSteps { settings.options.maxSteps = tuneMaxSteps }
-            if let tuneBatch {
-                settings.options.batch = tuneBatch
-                settings.options.microBatch = min(settings.options.microBatch, tuneBatch)
-            }
-            base.tune = settings
+        let given: [String: String?] = [
+            "model": model, "methods": methods, "sparsities": sparsities, "seeds": seeds, "tasks": tasks,
+            "limit": limit.map(String.init), "protocol": evalProtocol, "seq-len": seqLen.map(String.init), "calibration": calibration,
+            "bench-seconds": benchSeconds.map { "\($0)" }, "bench-rounds": benchRounds.map(String.init), "tune": tune ? "" : nil,
+            "tune-data": tuneData, "tune-max-steps": tuneMaxSteps.map(String.init), "tune-batch": tuneBatch.map(String.init),
+        ]
+        for option in SweepOption.all {
+            guard let value = given[option.flag] else { fatalError("bip sweep has no option --\(option.flag)") }
+            if let value { try option.apply(value, to: &base) }
         }
         try base.validate()
         return base
     }
 
-    private func list<T>(_ text: String, _ option: String, _ parse: (String) -> T?) throws -> [T] {
-        try text.split(separator: ",").map {
-            let item = $0.trimmingCharacters(in: .whitespaces)
-            guard let value = parse(item) else { throw ValidationError("\(option): '\(item)' is not valid") }
-            return value
-        }
-    }
-
     private func sweep() throws {
         let requested = try requestedConfig()
-        let store = try ResultStore(path: db)
-        let sweepName = name ?? requested?.defaultName
-        guard let sweepName else { throw ValidationError("give the sweep's fields (--methods, --sparsities, …, --config or --demo) or --name NAME") }
-        // One process per sweep at a time: a second would run the same jobs again.
-        let lock = try SweepLock(db: db, sweep: sweepName)
-        defer { lock.release() }
-        var record = try store.sweep(named: sweepName)
-        let config: SweepConfig
-        if let record {
-            let stored = try JSONDecoder().decode(SweepConfig.self, from: Data(record.config.utf8))
-            if let requested, requested != stored {
-                throw FileError(db, "sweep '\(sweepName)' exists with another configuration (\(record.config)); give another --name, or --resume --name \(sweepName) alone")
-            }
-            config = stored
-            if retryFailed {
-                let count = try store.resetFailed(sweepID: record.id!)
-                Console.status("sweep \(sweepName): \(count) failed jobs to run again")
-            } else if !resume && requested == nil {
-                throw ValidationError("sweep '\(sweepName)' exists: add --resume to continue it")
-            }
-            Console.status("sweep \(sweepName): continuing (planned \(record.createdAt))")
-        } else {
-            guard let requested else {
-                throw FileError(db, "no sweep named '\(sweepName)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
-            }
-            if resume { Console.status("sweep \(sweepName): nothing stored yet, starting it") }
-            config = requested
-            record = try store.plan(name: sweepName, config: config.json, jobs: config.jobs,
-                                    at: ISO8601DateFormatter().string(from: Date()))
-            Console.status("sweep \(sweepName): planned \(config.jobs.count) jobs in \(db)")
-        }
-        let interruption = Interruption(name: sweepName, db: db)
-        interruption.install()
+        let session = try SweepSession(db: db, name: name, requested: requested, resume: resume, retryFailed: retryFailed,
+                                       progress: Console.status)
+        defer { session.close() }
+        let sweepName = session.record.name
         let directory = DataDirectory.resolve(data)
-        let runner = SweepRunner(store: store, sweep: record!, config: config, data: directory,
-                                 probe: Self.benchProbe(data: directory), progress: Console.status)
         let started = Date()
-        if remeasure { try runner.remeasure() }
-        let summary = try runner.run()
-        let jobs = try store.jobs(sweepID: record!.id!)
+        let summary = try session.run(data: directory, probe: BenchProbe.childProcess(data: directory), remeasure: remeasure,
+                                      progress: Console.status)
+        let jobs = try session.jobs()
         print(String(format: "sweep %@: %d of %d jobs done, %d failed; %d tasks evaluated in this run (%@)", sweepName,
                      jobs.count { $0.status == .done }, jobs.count, jobs.count { $0.status == .failed }, summary.tasksRun,
                      ProgressMeter.duration(Date().timeIntervalSince(started))))
         for job in jobs where job.status == .failed {
-            print("failed: \(job.method) @ \(job.sparsity) seed \(job.seed): \(job.error ?? "")")
+            print("failed: \(job.methodLabel) @ \(job.sparsity) seed \(job.seed): \(job.error ?? "")")
         }
         if let output = report ?? (demo ? "reports/demo" : nil) {
-            let written = try ReportWriter(store: store, sweepName: sweepName).write(to: URL(fileURLWithPath: output))
+            let written = try ReportWriter(store: session.store, sweepName: sweepName).write(to: URL(fileURLWithPath: output))
             print("report: \(written.map(\.path).joined(separator: ", "))")
         }
         if summary.failed > 0 || jobs.contains(where: { $0.status == .failed }) { throw ExitCode(1) }
-    }
-
-    /// Throughput measured by `bip bench` in a child process, so each model's peak memory is its own.
-    static func benchProbe(data: DataDirectory) -> ThroughputProbe {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return { path, against, seconds in
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["bench", "--model", path, "--seconds", String(seconds), "--no-sgemm", "--json", "--data", data.url.path]
-                + (against.map { ["--against", $0] } ?? [])
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            Interruption.child = process.processIdentifier
-            defer { Interruption.child = 0 }
-            // stderr is read on another thread, so that neither pipe fills up and blocks the child.
-            nonisolated(unsafe) var errors = Data()
-            let drained = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                errors = err.fileHandleForReading.readDataToEndOfFile()
-                drained.signal()
-            }
-            let output = out.fileHandleForReading.readDataToEndOfFile()
-            drained.wait()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0,
-                  let json = try? JSONSerialization.jsonObject(with: output) as? [String: Any],
-                  let rate = json["tokens_per_second"] as? Double, let peak = json["peak_memory_bytes"] as? Int else {
-                throw FileError(path, "throughput measurement failed: \(String(decoding: errors, as: UTF8.self).split(separator: "\n").last ?? "")")
-            }
-            let other = (json["against"] as? [String: Any])?["tokens_per_second"] as? Double
-            return ThroughputFigures(tokensPerSecond: rate, againstTokensPerSecond: other, peakMemoryBytes: peak)
-        }
-    }
-}
-
-/// Ctrl-C (or SIGTERM) during a sweep: wait for the write under way, say how to continue, exit.
-/// Everything stored stays stored; the task being evaluated is lost and run again on resume.
-final class Interruption: @unchecked Sendable {
-    let name: String
-    let db: String
-    /// The `bip bench` child running now (0: none); it is killed too, having nothing to save.
-    nonisolated(unsafe) static var child: Int32 = 0
-    private var sources: [DispatchSourceSignal] = []
-
-    init(name: String, db: String) {
-        self.name = name
-        self.db = db
-    }
-
-    func install() {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [name, db] in
-                if Self.child > 0 { kill(Self.child, SIGKILL) }
-                ResultStore.writeLock.lock()
-                Console.status("\ninterrupted: every finished task is stored in \(db); continue with: bip sweep --resume --name \(name) --db \(db)")
-                exit(130)
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-}
-
-/// An exclusive lock on one sweep of one database (`DB.sweep-NAME.lock`, flock), held while the
-/// sweep runs, so that a second process asked to run the same sweep stops instead of repeating it.
-final class SweepLock {
-    private var descriptor: Int32
-
-    init(db: String, sweep: String) throws {
-        let safe = String(sweep.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
-        let path = "\(db).sweep-\(safe).lock"
-        descriptor = open(path, O_CREAT | O_RDWR, 0o644)
-        guard descriptor >= 0 else { throw FileError(path, "cannot create the sweep's lock file: \(String(cString: strerror(errno)))") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw FileError(db, "sweep '\(sweep)' is being run by another process right now (lock \(path)); wait for it or stop it first")
-        }
-    }
-
-    func release() {
-        guard descriptor >= 0 else { return }
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
-        descriptor = -1
     }
 }

@@ -52,7 +52,7 @@ final class SweepCommandTests: XCTestCase {
             for job in try store.jobs(sweepID: sweep.id!) {
                 XCTAssertEqual(job.status, .done, "\(job.method): \(job.error ?? "")")
                 for m in try store.metrics(runID: try XCTUnwrap(job.evalRunID)) {
-                    lines.append("\(job.method) \(m.task) \(m.metric) \(m.value) \(m.n)")
+                    lines.append("\(job.methodLabel) \(m.task) \(m.metric) \(m.value) \(m.n)")
                     let samples = try store.samples(runID: job.evalRunID!, task: m.task)
                     XCTAssertEqual(samples.count, m.task == "wikitext2" ? 0 : 3, "\(job.method) \(m.task)")
                 }
@@ -86,6 +86,11 @@ final class SweepCommandTests: XCTestCase {
             XCTAssertEqual(second.terminationStatus, 130)
             let stderr = try String(contentsOf: URL(fileURLWithPath: log.path + ".err"), encoding: .utf8)
             XCTAssertTrue(stderr.contains("interrupted: every finished task is stored"), stderr)
+            // The interrupted job is handed back, not left running as if the process had died in it.
+            let store = try ResultStore(path: db)
+            for sweep in try store.sweeps() {
+                for job in try store.jobs(sweepID: sweep.id!) { XCTAssertNotEqual(job.status, .running, job.methodLabel) }
+            }
         }
 
         let third = try sweep(tiny + ["--resume"], db: db)

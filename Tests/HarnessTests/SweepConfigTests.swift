@@ -1,5 +1,6 @@
 import Foundation
 @testable import Harness
+import Tasks
 import XCTest
 
 /// Sweep configurations: defaults, validation, the plan, and the stable default name.
@@ -9,7 +10,7 @@ final class SweepConfigTests: XCTestCase {
         let config = try JSONDecoder().decode(SweepConfig.self, from: Data(json.utf8))
         XCTAssertEqual(config.model, "smollm2-135m")
         XCTAssertEqual(config.calibration, "c4:128x128")
-        XCTAssertEqual(config.evalProtocol, "llm-pruner")
+        XCTAssertEqual(config.evalProtocol, .llmPruner)
         XCTAssertEqual(config.seqLen, 128)
         try config.validate()
         XCTAssertEqual(config.jobs.map(\.label), [
@@ -39,7 +40,6 @@ final class SweepConfigTests: XCTestCase {
         XCTAssertTrue(problem { $0.sparsities = [1.5] }.contains("strictly between 0 and 1"))
         XCTAssertTrue(problem { $0.tasks = ["mmlu"] }.contains("unknown task 'mmlu'"))
         XCTAssertTrue(problem { $0.calibration = "c4:0x128" }.contains("empty"))
-        XCTAssertTrue(problem { $0.evalProtocol = "x" }.contains("protocol must be one of"))
         XCTAssertTrue(problem { $0.methods = ["bip", "bip"] }.contains("listed twice"))
     }
 
@@ -54,5 +54,40 @@ final class SweepConfigTests: XCTestCase {
         XCTAssertThrowsError(try SweepConfig.load(url.path)) { error in
             XCTAssertTrue("\(error)".hasPrefix("\(url.path): sparsities must be"), "\(error)")
         }
+        try Data(#"{"methods": ["bip"], "sparsities": [0.2], "protocol": "x"}"#.utf8).write(to: url)
+        XCTAssertThrowsError(try SweepConfig.load(url.path)) { error in
+            XCTAssertEqual("\(error)", "\(url.path): protocol must be one of llm-pruner, lm-eval")
+        }
+    }
+
+    /// The command line printed for a configuration, applied option by option to the command
+    /// line's starting point, gives the same configuration; values that do not parse say which.
+    func testPrintedOptionsApplyToTheSameConfiguration() throws {
+        var tune = SweepTune(data: "c4", heldOut: 2000)
+        tune.options.batch = 4
+        tune.options.microBatch = 4
+        tune.options.maxSteps = 7
+        let configs = [
+            SweepConfig(model: "smollm2-135m", methods: ["bip", "wanda-sp"], sparsities: [0.2, 0.35], seeds: [0, 3],
+                        tasks: ["wikitext2", "piqa"], limit: 20, evalProtocol: .lmEval, seqLen: 64, calibration: "c4:32x128",
+                        benchSeconds: 1.5, benchRounds: 2, tune: tune),
+            SweepConfig(model: "other", methods: ["flap"], sparsities: [0.5], tasks: TaskCatalog.names),
+        ]
+        for config in configs {
+            let text = SweepCommandLine.text(config, name: "n")
+            var applied = SweepConfig(model: "smollm2-135m", methods: [], sparsities: [], tasks: TaskCatalog.names)
+            for part in text.components(separatedBy: " \\\n    ").dropFirst().dropLast() {
+                let words = part.split(separator: " ", maxSplits: 1).map(String.init)
+                let option = try XCTUnwrap(SweepOption.all.first { "--\($0.flag)" == words[0] }, part)
+                try option.apply(words.count > 1 ? words[1] : "", to: &applied)
+            }
+            XCTAssertEqual(applied, config, text)
+            XCTAssertTrue(text.hasSuffix("--name n"))
+        }
+        var config = configs[1]
+        let seeds = try XCTUnwrap(SweepOption.all.first { $0.flag == "seeds" })
+        XCTAssertThrowsError(try seeds.apply("1,x", to: &config)) { XCTAssertEqual("\($0)", "--seeds: 'x' is not valid") }
+        let evalProtocol = try XCTUnwrap(SweepOption.all.first { $0.flag == "protocol" })
+        XCTAssertThrowsError(try evalProtocol.apply("x", to: &config)) { XCTAssertTrue("\($0)".contains("protocol must be one of"), "\($0)") }
     }
 }

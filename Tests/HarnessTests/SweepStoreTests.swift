@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import Harness
 import XCTest
 
@@ -58,5 +59,43 @@ final class SweepStoreTests: XCTestCase {
         XCTAssertEqual(ppl.key.method, "dense")
         XCTAssertEqual(ppl.key.modelSHA256, "pruned-sha", "a run outside a sweep is keyed by its own model")
         XCTAssertEqual(try store.newestResults(sweep: "other").count, 0)
+    }
+
+    /// A database of the v2 schema, where a tuned variant was its method with " w/ tune", opens
+    /// with the flag in its own column and reports the same rows; the prune detail stored as
+    /// text then reads back as a `PruneDetail`.
+    func testOldTunedJobsMoveTheirSuffixIntoTheColumn() throws {
+        let path = folder.appendingPathComponent("old.sqlite").path
+        let detail = #"{"attention_mlp_sparsity":0.25,"layers":[{"ffn":1015,"heads":6,"kv_heads":3}],"parameters_after":75,"#
+            + #""parameters_before":100,"seconds":{"total":4.5},"sparsity_reached":0.25}"#
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try ResultStore.migrator.migrate(queue, upTo: "v2: sweeps and their jobs")
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO sweep (id, name, config, created_at) VALUES (1, 's', '{}', 't')")
+                for (position, method) in ["dense", "bip", "bip w/ tune"].enumerated() {
+                    try db.execute(sql: """
+                        INSERT INTO sweep_job (sweep_id, position, method, sparsity, seed, status, attempts, prune_detail)
+                        VALUES (1, ?, ?, ?, 0, 'done', 1, ?)
+                        """, arguments: [position, method, position == 0 ? 0 : 0.2, position == 0 ? nil : detail])
+                }
+            }
+        }
+        let store = try ResultStore(path: path)
+        let jobs = try store.jobs(sweepID: 1)
+        XCTAssertEqual(jobs.map(\.method), ["dense", "bip", "bip"])
+        XCTAssertEqual(jobs.map(\.tuned), [false, false, true])
+        XCTAssertEqual(jobs.map(\.methodLabel), ["dense", "bip", "bip w/ tune"])
+        XCTAssertEqual(jobs[2].spec.label, "bip w/ tune @ 0.20 seed 0")
+        XCTAssertEqual(jobs[1].pruneDetail, PruneDetail(sparsityReached: 0.25, attentionMLPSparsity: 0.25, parametersBefore: 100,
+                                                        parametersAfter: 75, layers: [.init(heads: 6, kvHeads: 3, ffn: 1015)],
+                                                        seconds: ["total": 4.5]))
+        // Written back, the detail is the same text.
+        try store.update(jobs[1])
+        XCTAssertEqual(try store.read { try String.fetchOne($0, sql: "SELECT prune_detail FROM sweep_job WHERE position = 1") }, detail)
+        // The tuned variant and its pruned model are two jobs of one sweep, as planned now.
+        let config = SweepConfig(model: "m", methods: ["bip"], sparsities: [0.2], tasks: ["piqa"], tune: SweepTune())
+        let planned = try store.plan(name: "new", config: config.json, jobs: config.jobs, at: "t")
+        XCTAssertEqual(try store.jobs(sweepID: planned.id!).map(\.methodLabel), ["dense", "bip", "bip w/ tune"])
     }
 }

@@ -20,7 +20,7 @@ struct MarkdownReport {
         lines.append("```")
         lines.append("")
         let limit = config.limit.map { "the first \($0) documents of each zero-shot task and the first \($0) windows of \(config.seqLen) tokens of each perplexity corpus" } ?? "every document and every window"
-        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol)`; calibration `\(config.calibration)`\(config.methods.contains { $0.hasPrefix("llm-pruner") } ? " (`llm-pruner-*`: their own, `c4:10x64`)" : ""); seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
+        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol.rawValue)`; calibration `\(config.calibration)`\(config.methods.contains { $0.hasPrefix("llm-pruner") } ? " (`llm-pruner-*`: their own, `c4:10x64`)" : ""); seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
                      + "Planned \(results.sweep.createdAt); \(results.jobs.count { $0.status == .done }) of \(results.jobs.count) jobs done"
                      + (results.jobs.contains { $0.status == .failed } ? ", \(results.jobs.count { $0.status == .failed }) failed (listed at the end)." : "."))
         if let tune = config.tune {
@@ -73,7 +73,7 @@ struct MarkdownReport {
             lines.append("")
             lines.append("## Failed jobs")
             lines.append("")
-            for job in failed { lines.append("- \(job.method) @ \(Self.fraction(job.sparsity)) seed \(job.seed): \(job.error ?? "")") }
+            for job in failed { lines.append("- \(job.methodLabel) @ \(Self.fraction(job.sparsity)) seed \(job.seed): \(job.error ?? "")") }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -158,10 +158,7 @@ struct MarkdownReport {
         var lines = ["| method | sparsity | parameters | sparsity reached | MACs/token (128 ctx) | peak memory | tokens/s | dense tokens/s (interleaved) | speed-up |",
                      "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         for row in results.rows {
-            let reached = row.jobs.compactMap { job -> Double? in
-                guard let detail = job.pruneDetail, let object = try? JSONSerialization.jsonObject(with: Data(detail.utf8)) as? [String: Any] else { return nil }
-                return object["sparsity_reached"] as? Double
-            }
+            let reached = row.jobs.compactMap { $0.pruneDetail?.sparsityReached }
             let cells = [
                 row.method, row.isDense ? "0" : Self.fraction(row.sparsity), Self.parameters(row.parameters),
                 reached.isEmpty ? (row.isDense ? "0" : "-") : String(format: "%.4f", reached.reduce(0, +) / Double(reached.count)),
@@ -184,7 +181,7 @@ struct MarkdownReport {
         } else {
             lines.append("- Model: `\(results.config.model)`.")
         }
-        lines.append("- Protocol: `\(results.config.evalProtocol)`; perplexity windows of \(results.config.seqLen) tokens; calibration `\(results.config.calibration)`.")
+        lines.append("- Protocol: `\(results.config.evalProtocol.rawValue)`; perplexity windows of \(results.config.seqLen) tokens; calibration `\(results.config.calibration)`.")
         let runs = results.jobs.compactMap { $0.evalRunID }.compactMap { results.runs[$0] }
         let builds = Set(runs.map { "bip \($0.bipVersion), checkout at commit \($0.bipCommit ?? "unknown")" }).sorted()
         lines.append("- Made by: " + (builds.isEmpty ? "-" : builds.joined(separator: "; ")) + " (the source checkout's HEAD when each run started).")
@@ -211,23 +208,4 @@ struct MarkdownReport {
     }
 
     static func parameters(_ x: Double?) -> String { x.map { String(format: "%.1fM", $0 / 1e6) } ?? "-" }
-}
-
-/// The `bip sweep` command line that plans exactly a stored sweep.
-enum SweepCommandLine {
-    static func text(_ c: SweepConfig, name: String) -> String {
-        var parts = ["bip sweep", "--model \(c.model)", "--methods \(c.methods.joined(separator: ","))",
-                     "--sparsities \(c.sparsities.map { "\($0)" }.joined(separator: ","))",
-                     "--seeds \(c.seeds.map(String.init).joined(separator: ","))",
-                     "--tasks \(c.tasks == TaskCatalog.names ? "all" : c.tasks.joined(separator: ","))"]
-        if let limit = c.limit { parts.append("--limit \(limit)") }
-        parts += ["--protocol \(c.evalProtocol)", "--seq-len \(c.seqLen)", "--calibration \(c.calibration)",
-                  "--bench-seconds \(c.benchSeconds)", "--bench-rounds \(c.benchRounds)"]
-        if let tune = c.tune {
-            parts += ["--tune", "--tune-data \(tune.data)", "--tune-batch \(tune.options.batch)"]
-            if let steps = tune.options.maxSteps { parts.append("--tune-max-steps \(steps)") }
-        }
-        parts.append("--name \(name)")
-        return parts.joined(separator: " \\\n    ")
-    }
 }

@@ -9,7 +9,7 @@ enum ResultsCSV {
         var lines = [header.joined(separator: ",")]
         for job in results.jobs where job.status == .done {
             guard let runID = job.evalRunID, let run = results.runs[runID] else { continue }
-            let prefix = [results.sweep.name, String(runID), results.config.model, job.method, number(job.sparsity), String(job.seed)]
+            let prefix = [results.sweep.name, String(runID), results.config.model, job.methodLabel, number(job.sparsity), String(job.seed)]
             for metric in results.metrics[runID] ?? [] {
                 lines.append(row(prefix + [metric.task, metric.metric, number(metric.value), metric.stderr.map(number) ?? "",
                                            String(metric.n), run.evalProtocol]))

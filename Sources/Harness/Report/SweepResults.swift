@@ -16,6 +16,7 @@ public struct SweepResults: Sendable {
 
     /// One row of the report's tables.
     public struct Row: Sendable {
+        /// The method as shown (`METHOD w/ tune` for tuned variants).
         public let method: String
         public let sparsity: Double
         /// The done jobs averaged into this row.
@@ -64,7 +65,7 @@ public struct SweepResults: Sendable {
         var keys: [String] = []
         var grouped: [String: [SweepJob]] = [:]
         for job in jobs where job.status == .done {
-            let key = "\(job.method)|\(job.sparsity)"
+            let key = "\(job.methodLabel)|\(job.sparsity)"
             if grouped[key] == nil { keys.append(key) }
             grouped[key, default: []].append(job)
         }
@@ -83,7 +84,7 @@ public struct SweepResults: Sendable {
                         n: ms[0].n)
                 }
             }
-            rows.append(Row(method: group[0].method, sparsity: group[0].sparsity, jobs: group, values: values))
+            rows.append(Row(method: group[0].methodLabel, sparsity: group[0].sparsity, jobs: group, values: values))
         }
         return SweepResults(sweep: sweep, config: config, jobs: jobs, runs: runs, metrics: metrics, rows: rows)
     }

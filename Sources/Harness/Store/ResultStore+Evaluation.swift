@@ -4,12 +4,12 @@ import Tasks
 
 extension ResultStore {
     /// Stores the start of an evaluation of `loaded` and returns the run with its id.
-    public func startRun(of loaded: LoadedModel, sha256: String, evalProtocol: EvalProtocol, options: [String: Any],
+    public func startRun(of loaded: LoadedModel, sha256: String, evalProtocol: EvalProtocol, options: EvaluationOptions,
                          at time: Date = Date()) throws -> EvalRun {
         try insert(EvalRun(
             modelPath: loaded.path, modelSHA256: sha256, parameters: loaded.model.parameterCount,
             evalProtocol: evalProtocol.rawValue,
-            options: String(decoding: try JSONSerialization.data(withJSONObject: options, options: .sortedKeys), as: UTF8.self),
+            options: options.json,
             bipVersion: BuildInfo.version, bipCommit: BuildInfo.commit, host: ProcessInfo.processInfo.hostName,
             startedAt: ISO8601DateFormatter().string(from: time)))
     }

@@ -16,7 +16,7 @@ extension ResultStore {
             try sweep.insert(db)
             for (position, spec) in jobs.enumerated() {
                 var job = SweepJob(sweepID: sweep.id!, position: position, method: spec.method, sparsity: spec.sparsity,
-                                   seed: Int64(bitPattern: spec.seed))
+                                   seed: Int64(bitPattern: spec.seed), tuned: spec.tuned)
                 try job.insert(db)
             }
             return sweep
@@ -30,6 +30,16 @@ extension ResultStore {
     /// Writes a job's new state.
     public func update(_ job: SweepJob) throws {
         try write { db in try job.update(db) }
+    }
+
+    /// Hands the jobs of a sweep that this process was running back as pending, this attempt not
+    /// counted: an interrupted run (Ctrl-C, SIGTERM) did not die in them. Called by the
+    /// interruption handler while it holds `writeLock`, so it writes without taking it.
+    func releaseInterruptedJobs(sweepID: Int64) {
+        _ = try? queue.write { db in
+            try db.execute(sql: "UPDATE sweep_job SET status = 'pending', attempts = MAX(attempts - 1, 0) WHERE sweep_id = ? AND status = 'running'",
+                           arguments: [sweepID])
+        }
     }
 
     /// Marks the failed jobs of a sweep pending again; returns how many.

@@ -51,7 +51,10 @@ public final class ResultStore: Sendable {
         while true {
             let before = try applied()
             do {
-                return try migrator.migrate(queue)
+                try migrator.migrate(queue)
+                // A reader opened before a migration may hold statements prepared on the old schema.
+                if try applied() != before { queue.invalidateReadOnlyConnections() }
+                return
             } catch let error as DatabaseError {
                 guard Date() < deadline, try isBusy(error) || applied() != before else { throw error }
                 Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.25))
@@ -124,6 +127,43 @@ public final class ResultStore: Sendable {
                 t.column("dense_tokens_per_second", .double)
                 t.uniqueKey(["sweep_id", "method", "sparsity", "seed"])
             }
+        }
+        migrator.registerMigration("v3: a sweep job's tune as a column") { db in
+            // A tuned variant was its method with the suffix " w/ tune"; now the method is the
+            // pruning method and `tuned` says so. SQLite cannot change a unique key in place, so
+            // the table is made again with the column in the key and the rows copied over.
+            try db.create(table: "sweep_job_v3") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("sweep_id", .integer).notNull().references(SweepRecord.databaseTableName, onDelete: .cascade)
+                t.column("position", .integer).notNull()
+                t.column("method", .text).notNull()
+                t.column("sparsity", .double).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("tuned", .boolean).notNull().defaults(to: false)
+                t.column("status", .text).notNull()
+                t.column("error", .text)
+                t.column("attempts", .integer).notNull()
+                t.column("model_path", .text)
+                t.column("eval_run_id", .integer).references(EvalRun.databaseTableName, onDelete: .setNull)
+                t.column("prune_detail", .text)
+                t.column("parameters", .integer)
+                t.column("macs_per_token", .double)
+                t.column("peak_memory_bytes", .integer)
+                t.column("tokens_per_second", .double)
+                t.column("dense_tokens_per_second", .double)
+                t.uniqueKey(["sweep_id", "method", "sparsity", "seed", "tuned"])
+            }
+            let kept = "status, error, attempts, model_path, eval_run_id, prune_detail, parameters, macs_per_token, "
+                + "peak_memory_bytes, tokens_per_second, dense_tokens_per_second"
+            try db.execute(sql: """
+                INSERT INTO sweep_job_v3 (id, sweep_id, position, method, sparsity, seed, tuned, \(kept))
+                SELECT id, sweep_id, position,
+                       CASE WHEN substr(method, -8) = ' w/ tune' THEN substr(method, 1, length(method) - 8) ELSE method END,
+                       sparsity, seed, substr(method, -8) = ' w/ tune', \(kept)
+                FROM sweep_job
+                """)
+            try db.drop(table: SweepJob.databaseTableName)
+            try db.rename(table: "sweep_job_v3", to: SweepJob.databaseTableName)
         }
         return migrator
     }

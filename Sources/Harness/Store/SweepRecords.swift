@@ -41,14 +41,16 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
     public var method: String
     public var sparsity: Double
     public var seed: Int64
+    /// The pruned model LoRA-tuned (the paper tables' "w/ tune" rows).
+    public var tuned: Bool
     public var status: JobStatus
     public var error: String?
     public var attempts: Int
     /// The model evaluated: the source model, or the pruned model's cache directory.
     public var modelPath: String?
     public var evalRunID: Int64?
-    /// The pruning's facts (sparsity reached, per-layer shapes, seconds) as JSON.
-    public var pruneDetail: String?
+    /// The pruning's facts (sparsity reached, per-layer shapes, seconds), stored as JSON.
+    public var pruneDetail: PruneDetail?
     public var parameters: Int?
     /// Multiply-accumulates per token at 128 tokens of context, from the shapes.
     public var macsPerToken: Double?
@@ -57,9 +59,9 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
     /// The dense model's rate measured interleaved with this model's, so machine noise cancels.
     public var denseTokensPerSecond: Double?
 
-    public init(id: Int64? = nil, sweepID: Int64, position: Int, method: String, sparsity: Double, seed: Int64,
+    public init(id: Int64? = nil, sweepID: Int64, position: Int, method: String, sparsity: Double, seed: Int64, tuned: Bool = false,
                 status: JobStatus = .pending, error: String? = nil, attempts: Int = 0, modelPath: String? = nil,
-                evalRunID: Int64? = nil, pruneDetail: String? = nil, parameters: Int? = nil, macsPerToken: Double? = nil,
+                evalRunID: Int64? = nil, pruneDetail: PruneDetail? = nil, parameters: Int? = nil, macsPerToken: Double? = nil,
                 peakMemoryBytes: Int? = nil, tokensPerSecond: Double? = nil, denseTokensPerSecond: Double? = nil) {
         self.id = id
         self.sweepID = sweepID
@@ -67,6 +69,7 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
         self.method = method
         self.sparsity = sparsity
         self.seed = seed
+        self.tuned = tuned
         self.status = status
         self.error = error
         self.attempts = attempts
@@ -88,10 +91,18 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
         return tokensPerSecond / denseTokensPerSecond
     }
 
+    /// What the job runs.
+    public var spec: SweepJobSpec {
+        SweepJobSpec(method: method, sparsity: sparsity, seed: UInt64(bitPattern: seed), tuned: tuned)
+    }
+
     public var isDense: Bool { method == SweepJobSpec.denseMethod }
 
+    /// The method as reports show it: `METHOD w/ tune` for a tuned variant.
+    public var methodLabel: String { spec.methodLabel }
+
     enum CodingKeys: String, CodingKey {
-        case id, position, method, sparsity, seed, status, error, attempts, parameters
+        case id, position, method, sparsity, seed, tuned, status, error, attempts, parameters
         case sweepID = "sweep_id", modelPath = "model_path", evalRunID = "eval_run_id", pruneDetail = "prune_detail"
         case macsPerToken = "macs_per_token", peakMemoryBytes = "peak_memory_bytes"
         case tokensPerSecond = "tokens_per_second", denseTokensPerSecond = "dense_tokens_per_second"

@@ -41,7 +41,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     public var tasks: [String]
     /// The first N documents / windows of each task; nil: all.
     public var limit: Int?
-    public var evalProtocol: String
+    public var evalProtocol: EvalProtocol
     public var seqLen: Int
     public var calibration: String
     /// Seconds of each forward-throughput measurement (0: no throughput measured).
@@ -52,7 +52,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     public var tune: SweepTune?
 
     public init(model: String, methods: [String], sparsities: [Double], seeds: [UInt64] = [0], tasks: [String],
-                limit: Int? = nil, evalProtocol: String = EvalProtocol.llmPruner.rawValue, seqLen: Int = 128,
+                limit: Int? = nil, evalProtocol: EvalProtocol = .llmPruner, seqLen: Int = 128,
                 calibration: String = CalibrationSource.standard.description, benchSeconds: Double = 3, benchRounds: Int = 1,
                 tune: SweepTune? = nil) {
         self.model = model
@@ -83,7 +83,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? defaults.seeds
         tasks = try c.decodeIfPresent([String].self, forKey: .tasks) ?? TaskCatalog.names
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
-        evalProtocol = try c.decodeIfPresent(String.self, forKey: .evalProtocol) ?? defaults.evalProtocol
+        evalProtocol = try c.decodeIfPresent(String.self, forKey: .evalProtocol).map(Self.evalProtocol(named:)) ?? defaults.evalProtocol
         seqLen = try c.decodeIfPresent(Int.self, forKey: .seqLen) ?? defaults.seqLen
         calibration = try c.decodeIfPresent(String.self, forKey: .calibration) ?? defaults.calibration
         benchSeconds = try c.decodeIfPresent(Double.self, forKey: .benchSeconds) ?? defaults.benchSeconds
@@ -121,9 +121,6 @@ public struct SweepConfig: Codable, Equatable, Sendable {
             throw FileError("sweep", "unknown task '\(task)' (known: \(TaskCatalog.names.joined(separator: ", ")))")
         }
         if let limit, limit < 1 { throw FileError("sweep", "limit must be at least 1") }
-        guard EvalProtocol(rawValue: evalProtocol) != nil else {
-            throw FileError("sweep", "protocol must be one of \(EvalProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         guard seqLen >= 2 else { throw FileError("sweep", "seq_len must be at least 2") }
         _ = try CalibrationSource(parsing: calibration)
         guard benchSeconds >= 0, benchRounds >= 1 else { throw FileError("sweep", "bench_seconds must be ≥ 0 and bench_rounds ≥ 1") }
@@ -135,6 +132,14 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// The protocol called `name`; any other name is an error saying which exist.
+    static func evalProtocol(named name: String) throws -> EvalProtocol {
+        guard let evalProtocol = EvalProtocol(rawValue: name) else {
+            throw FileError("sweep", "protocol must be one of \(EvalProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return evalProtocol
+    }
+
     /// The jobs in the order they run: the dense model, then method by method, sparsity by
     /// sparsity, seed by seed; with `tune`, each pruned model's tuned variant right after it.
     public var jobs: [SweepJobSpec] {
@@ -144,7 +149,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
                 for seed in seeds {
                     let pruned = SweepJobSpec(method: method, sparsity: sparsity, seed: seed)
                     jobs.append(pruned)
-                    if tune != nil { jobs.append(pruned.tuned) }
+                    if tune != nil { jobs.append(pruned.withTune) }
                 }
             }
         }
@@ -173,26 +178,34 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// One job of a sweep: the dense model (method `dense`, sparsity 0) or one pruned model.
+/// One job of a sweep: the dense model (method `dense`, sparsity 0), one pruned model, or one
+/// pruned model then LoRA-tuned.
 public struct SweepJobSpec: Hashable, Sendable {
     public let method: String
     public let sparsity: Double
     public let seed: UInt64
+    /// The pruned model LoRA-tuned (the paper tables' "w/ tune" rows).
+    public let tuned: Bool
+
+    public init(method: String, sparsity: Double, seed: UInt64, tuned: Bool = false) {
+        self.method = method
+        self.sparsity = sparsity
+        self.seed = seed
+        self.tuned = tuned
+    }
 
     public static let denseMethod = "dense"
     public static let dense = SweepJobSpec(method: denseMethod, sparsity: 0, seed: 0)
 
     public var isDense: Bool { method == Self.denseMethod }
 
-    /// The suffix of a tuned variant's method (the paper tables' "w/ tune" rows).
-    public static let tunedSuffix = " w/ tune"
-    public var isTuned: Bool { method.hasSuffix(Self.tunedSuffix) }
-    /// The pruning method, without the tune.
-    public var pruningMethod: String { isTuned ? String(method.dropLast(Self.tunedSuffix.count)) : method }
     /// This pruned model, then LoRA-tuned.
-    public var tuned: SweepJobSpec { SweepJobSpec(method: method + Self.tunedSuffix, sparsity: sparsity, seed: seed) }
+    public var withTune: SweepJobSpec { SweepJobSpec(method: method, sparsity: sparsity, seed: seed, tuned: true) }
     /// The pruned model a tuned variant starts from.
-    public var untuned: SweepJobSpec { SweepJobSpec(method: pruningMethod, sparsity: sparsity, seed: seed) }
+    public var untuned: SweepJobSpec { SweepJobSpec(method: method, sparsity: sparsity, seed: seed) }
 
-    public var label: String { isDense ? "dense" : String(format: "%@ @ %.2f seed %llu", method, sparsity, seed) }
+    /// The method as reports show it: a tuned variant's is `METHOD w/ tune`.
+    public var methodLabel: String { tuned ? method + " w/ tune" : method }
+
+    public var label: String { isDense ? "dense" : String(format: "%@ @ %.2f seed %llu", methodLabel, sparsity, seed) }
 }

@@ -1,3 +1,5 @@
+import Runtime
+
 /// Forward throughput and peak memory of one model, as `bip bench` measures them, with the rate
 /// of a second model (the dense one) run batch by batch in turn with it, when asked.
 public struct ThroughputFigures: Sendable, Equatable {
@@ -9,6 +11,12 @@ public struct ThroughputFigures: Sendable, Equatable {
         self.tokensPerSecond = tokensPerSecond
         self.againstTokensPerSecond = againstTokensPerSecond
         self.peakMemoryBytes = peakMemoryBytes
+    }
+
+    /// The figures of a `bip bench --json` measurement.
+    public init(_ report: BenchReport) {
+        self.init(tokensPerSecond: report.tokensPerSecond, againstTokensPerSecond: report.against?.tokensPerSecond,
+                  peakMemoryBytes: report.peakMemoryBytes)
     }
 }
 

@@ -1,0 +1,97 @@
+import Foundation
+import Tasks
+
+/// How an evaluation run was made, stored as its `options` (sorted-key JSON): the tasks, the
+/// limit, the perplexity window and the data directory, and for a sweep's run what it evaluated.
+public struct EvaluationOptions: Codable, Equatable, Sendable {
+    public var tasks: [String]
+    /// The first N documents / windows of each task; nil (stored as null): all.
+    public var limit: Int?
+    public var seqLen: Int
+    public var data: String
+    /// Present when the run is a sweep's job.
+    public var sweep: Sweep?
+
+    /// The sweep job a run evaluates: its sweep, pruning and source model.
+    public struct Sweep: Codable, Equatable, Sendable {
+        public var name: String
+        /// The job's method as shown in reports (`dense`, `bip`, `bip w/ tune`).
+        public var method: String
+        public var sparsity: Double
+        public var seed: UInt64
+        public var sourceSHA256: String
+        public var evalProtocol: EvalProtocol
+        /// The calibration the model was pruned with; nil (stored as null) for the dense model.
+        public var calibration: String?
+        /// The recovery tune of a tuned variant; nil (stored as null) otherwise.
+        public var tune: SweepTune?
+
+        public init(name: String, method: String, sparsity: Double, seed: UInt64, sourceSHA256: String,
+                    evalProtocol: EvalProtocol, calibration: String?, tune: SweepTune?) {
+            self.name = name
+            self.method = method
+            self.sparsity = sparsity
+            self.seed = seed
+            self.sourceSHA256 = sourceSHA256
+            self.evalProtocol = evalProtocol
+            self.calibration = calibration
+            self.tune = tune
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case method, sparsity, seed, calibration, tune
+            case name = "sweep", sourceSHA256 = "source_sha256", evalProtocol = "protocol"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(method, forKey: .method)
+            try c.encode(sparsity, forKey: .sparsity)
+            try c.encode(seed, forKey: .seed)
+            try c.encode(sourceSHA256, forKey: .sourceSHA256)
+            try c.encode(evalProtocol, forKey: .evalProtocol)
+            if let calibration { try c.encode(calibration, forKey: .calibration) } else { try c.encodeNil(forKey: .calibration) }
+            if let tune { try c.encode(tune, forKey: .tune) } else { try c.encodeNil(forKey: .tune) }
+        }
+    }
+
+    public init(tasks: [String], limit: Int?, seqLen: Int, data: String, sweep: Sweep? = nil) {
+        self.tasks = tasks
+        self.limit = limit
+        self.seqLen = seqLen
+        self.data = data
+        self.sweep = sweep
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tasks, limit, data, sweep
+        case seqLen = "seq_len"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        tasks = try c.decode([String].self, forKey: .tasks)
+        limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+        seqLen = try c.decode(Int.self, forKey: .seqLen)
+        data = try c.decode(String.self, forKey: .data)
+        sweep = c.contains(.sweep) ? try Sweep(from: decoder) : nil
+    }
+
+    /// The sweep's fields sit beside the run's own, in one JSON object.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tasks, forKey: .tasks)
+        if let limit { try c.encode(limit, forKey: .limit) } else { try c.encodeNil(forKey: .limit) }
+        try c.encode(seqLen, forKey: .seqLen)
+        try c.encode(data, forKey: .data)
+        try sweep?.encode(to: encoder)
+    }
+
+    /// The options as stored: sorted-key JSON.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Tasks
+
+/// One option of `bip sweep` that sets a field of the sweep's configuration: its flag, the
+/// value a configuration prints for it, and how a value given on the command line sets it.
+/// `SweepCommandLine` prints a stored sweep with this table and `bip sweep` applies its options
+/// with it, so the command line in a report always plans the same sweep again.
+public struct SweepOption: Sendable {
+    /// The flag without its dashes, e.g. `seq-len`.
+    public let flag: String
+    /// False for a flag that is present or not (`--tune`).
+    public let takesValue: Bool
+    private let value: @Sendable (SweepConfig) -> String?
+    private let set: @Sendable (inout SweepConfig, String) throws -> Void
+
+    init(_ flag: String, takesValue: Bool = true, value: @escaping @Sendable (SweepConfig) -> String?,
+         set: @escaping @Sendable (inout SweepConfig, String) throws -> Void) {
+        self.flag = flag
+        self.takesValue = takesValue
+        self.value = value
+        self.set = set
+    }
+
+    /// `--flag value` (or `--flag`) as printed for `config`; nil when `config` leaves it out.
+    public func text(_ config: SweepConfig) -> String? {
+        value(config).map { takesValue ? "--\(flag) \($0)" : "--\(flag)" }
+    }
+
+    /// Sets the field of `config` to `value` as given on the command line (ignored for a flag
+    /// without value); a value that does not parse is a `SweepUsageError`.
+    public func apply(_ value: String, to config: inout SweepConfig) throws { try set(&config, value) }
+
+    /// Every option, in the order a command line prints them.
+    public static let all: [SweepOption] = [
+        SweepOption("model", value: { $0.model }, set: { $0.model = $1 }),
+        SweepOption("methods", value: { $0.methods.joined(separator: ",") }, set: { $0.methods = try list($1, "methods") { $0 } }),
+        SweepOption("sparsities", value: { $0.sparsities.map { "\($0)" }.joined(separator: ",") },
+                    set: { $0.sparsities = try list($1, "sparsities", Double.init) }),
+        SweepOption("seeds", value: { $0.seeds.map(String.init).joined(separator: ",") }, set: { $0.seeds = try list($1, "seeds") { UInt64($0) } }),
+        SweepOption("tasks", value: { $0.tasks == TaskCatalog.names ? "all" : $0.tasks.joined(separator: ",") },
+                    set: { $0.tasks = $1 == "all" ? TaskCatalog.names : try list($1, "tasks") { $0 } }),
+        SweepOption("limit", value: { $0.limit.map(String.init) }, set: { $0.limit = try number($1, "limit", Int.init) }),
+        SweepOption("protocol", value: { $0.evalProtocol.rawValue }, set: { $0.evalProtocol = try SweepConfig.evalProtocol(named: $1) }),
+        SweepOption("seq-len", value: { String($0.seqLen) }, set: { $0.seqLen = try number($1, "seq-len", Int.init) }),
+        SweepOption("calibration", value: { $0.calibration }, set: { $0.calibration = $1 }),
+        SweepOption("bench-seconds", value: { "\($0.benchSeconds)" }, set: { $0.benchSeconds = try number($1, "bench-seconds", Double.init) }),
+        SweepOption("bench-rounds", value: { String($0.benchRounds) }, set: { $0.benchRounds = try number($1, "bench-rounds", Int.init) }),
+        SweepOption("tune", takesValue: false, value: { $0.tune.map { _ in "" } }, set: { config, _ in config.tune = config.tune ?? SweepTune() }),
+        SweepOption("tune-data", value: { $0.tune?.data }, set: { config, value in tuning(&config) { $0.data = value } }),
+        SweepOption("tune-batch", value: { $0.tune.map { String($0.options.batch) } }, set: { config, value in
+            let batch = try number(value, "tune-batch", Int.init)
+            tuning(&config) {
+                $0.options.batch = batch
+                $0.options.microBatch = min($0.options.microBatch, batch)
+            }
+        }),
+        SweepOption("tune-max-steps", value: { $0.tune?.options.maxSteps.map(String.init) }, set: { config, value in
+            let steps = try number(value, "tune-max-steps", Int.init)
+            tuning(&config) { $0.options.maxSteps = steps }
+        }),
+    ]
+
+    /// Any tune option turns the tune on, from the default settings.
+    private static func tuning(_ config: inout SweepConfig, _ change: (inout SweepTune) -> Void) {
+        var settings = config.tune ?? SweepTune()
+        change(&settings)
+        config.tune = settings
+    }
+
+    private static func list<T>(_ text: String, _ flag: String, _ parse: (String) -> T?) throws -> [T] {
+        try text.split(separator: ",").map {
+            let item = $0.trimmingCharacters(in: .whitespaces)
+            guard let value = parse(item) else { throw SweepUsageError("--\(flag): '\(item)' is not valid") }
+            return value
+        }
+    }
+
+    private static func number<T>(_ text: String, _ flag: String, _ parse: (String) -> T?) throws -> T {
+        guard let value = parse(text) else { throw SweepUsageError("--\(flag): '\(text)' is not valid") }
+        return value
+    }
+}
+
+/// The `bip sweep` command line that plans exactly a stored sweep.
+enum SweepCommandLine {
+    static func text(_ config: SweepConfig, name: String) -> String {
+        (["bip sweep"] + SweepOption.all.compactMap { $0.text(config) } + ["--name \(name)"]).joined(separator: " \\\n    ")
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Runtime
+import Tasks
+
+/// A sweep opened to run: found by name in a results database and checked against the
+/// configuration asked for (continued, or its failed jobs reset to run again), or planned there
+/// now. The session holds the sweep's lock until `close()`, so no second process runs it too.
+public final class SweepSession {
+    public let store: ResultStore
+    public let db: String
+    public let record: SweepRecord
+    public let config: SweepConfig
+    private let lock: SweepLock
+
+    /// Opens the sweep `name` (default: `requested`'s default name) of database `db`.
+    /// `requested` is the configuration the command line describes (nil: only a name was
+    /// given); it must match a stored sweep's. `resume` continues a stored sweep given by name
+    /// alone; `retryFailed` marks its failed jobs pending again.
+    public init(db: String, name: String?, requested: SweepConfig?, resume: Bool, retryFailed: Bool,
+                progress: (String) -> Void) throws {
+        let store = try ResultStore(path: db)
+        guard let sweepName = name ?? requested?.defaultName else {
+            throw SweepUsageError("give the sweep's fields (--methods, --sparsities, …, --config or --demo) or --name NAME")
+        }
+        // One process per sweep at a time: a second would run the same jobs again.
+        let lock = try SweepLock(db: db, sweep: sweepName)
+        let opened: (SweepRecord, SweepConfig)
+        do {
+            opened = try Self.openOrPlan(sweepName, store: store, db: db, requested: requested, resume: resume,
+                                         retryFailed: retryFailed, progress: progress)
+        } catch {
+            lock.release()
+            throw error
+        }
+        (record, config) = opened
+        self.store = store
+        self.db = db
+        self.lock = lock
+    }
+
+    private static func openOrPlan(_ sweepName: String, store: ResultStore, db: String, requested: SweepConfig?, resume: Bool,
+                                   retryFailed: Bool, progress: (String) -> Void) throws -> (SweepRecord, SweepConfig) {
+        if let record = try store.sweep(named: sweepName) {
+            let stored = try JSONDecoder().decode(SweepConfig.self, from: Data(record.config.utf8))
+            if let requested, requested != stored {
+                throw FileError(db, "sweep '\(sweepName)' exists with another configuration (\(record.config)); give another --name, or --resume --name \(sweepName) alone")
+            }
+            if retryFailed {
+                let count = try store.resetFailed(sweepID: record.id!)
+                progress("sweep \(sweepName): \(count) failed jobs to run again")
+            } else if !resume && requested == nil {
+                throw SweepUsageError("sweep '\(sweepName)' exists: add --resume to continue it")
+            }
+            progress("sweep \(sweepName): continuing (planned \(record.createdAt))")
+            return (record, stored)
+        }
+        guard let requested else {
+            throw FileError(db, "no sweep named '\(sweepName)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
+        }
+        if resume { progress("sweep \(sweepName): nothing stored yet, starting it") }
+        let record = try store.plan(name: sweepName, config: requested.json, jobs: requested.jobs,
+                                    at: ISO8601DateFormatter().string(from: Date()))
+        progress("sweep \(sweepName): planned \(requested.jobs.count) jobs in \(db)")
+        return (record, requested)
+    }
+
+    /// Runs the sweep's jobs that are not done (after measuring the done ones again, with
+    /// `remeasure`); Ctrl-C stops it between writes, saying how to continue.
+    public func run(data: DataDirectory, probe: ThroughputProbe?, remeasure: Bool,
+                    progress: @escaping @Sendable (String) -> Void) throws -> SweepRunner.Summary {
+        SweepInterruption(name: record.name, db: db, store: store, sweepID: record.id!, report: progress).install()
+        let runner = SweepRunner(store: store, sweep: record, config: config, data: data, probe: probe, progress: progress)
+        if remeasure { try runner.remeasure() }
+        return try runner.run()
+    }
+
+    /// The sweep's jobs as stored now.
+    public func jobs() throws -> [SweepJob] { try store.jobs(sweepID: record.id!) }
+
+    /// Releases the sweep's lock.
+    public func close() { lock.release() }
+}
+
+/// A sweep asked for in a way that cannot work (no fields and no name; a stored sweep named
+/// without `--resume`): the command line's mistake, not a file's.
+public struct SweepUsageError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+@testable import bip
+import Foundation
+@testable import Harness
+import Tasks
+import XCTest
+
+/// `bip sweep` applies its options through Harness's table of sweep options: the command line a
+/// report prints for a configuration, parsed by `bip sweep`, plans that configuration again.
+final class SweepOptionTableTests: XCTestCase {
+    func testEveryTableFlagIsAnOptionOfSweepAndThePrintedLinePlansTheSameSweep() throws {
+        let help = SweepCommand.helpMessage(includeHidden: false, columns: 1000)
+        for option in SweepOption.all {
+            XCTAssertNotNil(help.range(of: "--\(option.flag)\(option.takesValue ? " <" : " ")"), "bip sweep has no --\(option.flag)")
+        }
+        var tune = SweepTune(data: "c4", heldOut: 2000)
+        tune.options.batch = 4
+        tune.options.microBatch = 4
+        tune.options.maxSteps = 7
+        let configs = [
+            SweepConfig(model: "smollm2-135m", methods: ["bip", "wanda-sp"], sparsities: [0.2, 0.35], seeds: [0, 3],
+                        tasks: ["wikitext2", "piqa"], limit: 20, evalProtocol: .lmEval, seqLen: 64, calibration: "c4:32x128",
+                        benchSeconds: 1.5, benchRounds: 2, tune: tune),
+            SweepConfig(model: "smollm2-135m", methods: ["flap"], sparsities: [0.5], tasks: TaskCatalog.names),
+        ]
+        for config in configs {
+            let line = SweepCommandLine.text(config, name: "n")
+            let arguments = line.replacingOccurrences(of: " \\\n    ", with: " ").split(separator: " ").dropFirst(2).map(String.init)
+            let command = try XCTUnwrap(SweepCommand.parseAsRoot(arguments) as? SweepCommand)
+            XCTAssertEqual(try command.requestedConfig(), config, line)
+            XCTAssertEqual(command.name, "n")
+        }
+    }
+}

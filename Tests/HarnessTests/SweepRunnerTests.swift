@@ -1,0 +1,82 @@
+import Foundation
+@testable import Harness
+import Runtime
+import Tasks
+import TestSupport
+import XCTest
+
+/// `SweepRunner` in this process, on the tiny test model, with a throughput probe that
+/// returns fixed figures: the stored figures, options and prune detail, and a run that fails
+/// (the data missing) then resumes its jobs' evaluation runs without repeating them.
+final class SweepRunnerTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-runner-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func testFiguresFromTheProbeAndResumeAfterAFailure() throws {
+        let model = try TinyModel.path()
+        let data = DataDirectory(url: try TestModel.dataDirectory())
+        let config = SweepConfig(model: model, methods: ["magnitude-l2"], sparsities: [0.2], tasks: ["arc_easy"], limit: 2,
+                                 benchSeconds: 0.5, benchRounds: 2)
+        let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
+        let sweep = try store.plan(name: "s", config: config.json, jobs: config.jobs, at: "t")
+        // Dense alone: 100 tokens/s; a pruned model: 150 against the dense model's 120.
+        let probe: ThroughputProbe = { path, against, seconds in
+            XCTAssertEqual(seconds, 0.5)
+            guard let against else { return ThroughputFigures(tokensPerSecond: 100, againstTokensPerSecond: nil, peakMemoryBytes: 1000) }
+            XCTAssertEqual(against, model)
+            XCTAssertNotEqual(path, model)
+            return ThroughputFigures(tokensPerSecond: 150, againstTokensPerSecond: 120, peakMemoryBytes: 800)
+        }
+        let cache = PrunedModelCache(home: folder)
+        func runner(_ data: DataDirectory) -> SweepRunner {
+            SweepRunner(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: probe, progress: { _ in })
+        }
+
+        // Without the task's data every job fails in its evaluation, after its run has started.
+        let failing = try runner(DataDirectory(url: folder.appendingPathComponent("no-data"))).run()
+        XCTAssertEqual(failing, SweepRunner.Summary(done: 0, failed: 2, tasksRun: 0))
+        let failed = try store.jobs(sweepID: sweep.id!)
+        XCTAssertEqual(failed.map(\.status), [.failed, .failed])
+        XCTAssertTrue(failed.allSatisfy { $0.evalRunID != nil && $0.attempts == 1 })
+        XCTAssertTrue(failed[0].error?.hasSuffix("ARC-Easy-Test.jsonl: missing") == true, failed[0].error ?? "")
+
+        XCTAssertEqual(try store.resetFailed(sweepID: sweep.id!), 2)
+        let summary = try runner(data).run()
+        XCTAssertEqual(summary, SweepRunner.Summary(done: 2, failed: 0, tasksRun: 2))
+        let jobs = try store.jobs(sweepID: sweep.id!)
+        XCTAssertEqual(jobs.map(\.status), [.done, .done])
+        XCTAssertEqual(jobs.map(\.evalRunID), failed.map(\.evalRunID), "the runs started before the failure are continued")
+        XCTAssertEqual(jobs.map(\.attempts), [2, 2])
+        XCTAssertEqual(jobs.map(\.tokensPerSecond), [100, 150])
+        XCTAssertEqual(jobs.map(\.denseTokensPerSecond), [100, 120])
+        XCTAssertEqual(jobs.map(\.peakMemoryBytes), [1000, 800])
+        XCTAssertEqual(jobs[1].speedup, 1.25)
+        XCTAssertNil(jobs[0].pruneDetail)
+        let detail = try XCTUnwrap(jobs[1].pruneDetail)
+        XCTAssertEqual(detail.parametersBefore, jobs[0].parameters)
+        XCTAssertEqual(detail.parametersAfter, jobs[1].parameters)
+        XCTAssertEqual(detail.sparsityReached, 1 - Double(detail.parametersAfter) / Double(detail.parametersBefore))
+        XCTAssertNotNil(detail.seconds["total"])
+        XCTAssertEqual(try store.metrics(runID: jobs[1].evalRunID!).map(\.metric).sorted(), ["acc", "acc_norm"])
+
+        // The run's options are those it started with (in the failed attempt, without data).
+        let dense = try XCTUnwrap(try store.run(id: jobs[0].evalRunID!))
+        let started = folder.appendingPathComponent("no-data").path.replacingOccurrences(of: "/", with: "\\/")
+        let sha = try XCTUnwrap(try JSONDecoder().decode(EvaluationOptions.self, from: Data(dense.options.utf8)).sweep?.sourceSHA256)
+        XCTAssertEqual(dense.options, #"{"calibration":null,"data":"\#(started)","limit":2,"#
+                       + #""method":"dense","protocol":"llm-pruner","seed":0,"seq_len":128,"source_sha256":"\#(sha)","sparsity":0,"#
+                       + #""sweep":"s","tasks":["arc_easy"],"tune":null}"#)
+        let pruned = try JSONDecoder().decode(EvaluationOptions.self, from: Data(try XCTUnwrap(try store.run(id: jobs[1].evalRunID!)).options.utf8))
+        XCTAssertEqual(pruned.sweep?.calibration, config.calibration)
+        XCTAssertEqual(pruned.sweep?.method, "magnitude-l2")
+
+        // Everything done: nothing runs again.
+        XCTAssertEqual(try runner(data).run(), SweepRunner.Summary(done: 2, failed: 0, tasksRun: 0))
+    }
+}
