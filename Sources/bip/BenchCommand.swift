@@ -70,13 +70,8 @@ struct BenchCommand: ParsableCommand {
             let gflopPerToken = 2 * ModelCost.macsPerToken(loaded.model, context: seqLen) / 1e9
             if json {
                 let report = BenchReport(
-                    model: loaded.path, seqLen: seqLen, batch: batch, tokens: result.tokens, seconds: result.elapsed,
-                    tokensPerSecond: result.tokensPerSecond, gflopPerToken: gflopPerToken, gflops: result.gflopsPerSecond,
-                    peakMemoryBytes: peak, cores: ProcessInfo.processInfo.activeProcessorCount,
-                    against: other.map { BenchReport.Against(model: $0.loaded.path, tokensPerSecond: $0.result.tokensPerSecond,
-                                                             gflops: $0.result.gflopsPerSecond) },
-                    speedup: other.map { result.tokensPerSecond / $0.result.tokensPerSecond },
-                    sgemmGFLOPS: sgemmRate, ceilingTokensPerSecond: sgemmRate.map { $0 / gflopPerToken })
+                    model: loaded.path, benchmark: benchmark, measured: result, gflopPerToken: gflopPerToken, peakMemoryBytes: peak,
+                    against: other.map { BenchReport.Against(model: $0.loaded.path, measured: $0.result) }, sgemmGFLOPS: sgemmRate)
                 print(report.json)
             } else {
                 print(String(format: "model           %@", loaded.path))

@@ -13,9 +13,7 @@ enum Console {
     }
 
     /// Prints an encodable value as JSON (sorted keys) on stdout.
-    static func printJSON(encoding value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+    static func printJSON(encoding value: some Encodable) {
+        FileHandle.standardOutput.write(value.sortedKeyJSONData() + Data("\n".utf8))
     }
 }

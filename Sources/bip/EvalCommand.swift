@@ -67,9 +67,7 @@ struct EvalCommand: ParsableCommand {
                 let outcome = try evaluation.run(name) { meter.update($0, $1, report: Console.status) }
                 try store.record(outcome, runID: run.id!)
                 if let samplesFile {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = .sortedKeys
-                    for sample in outcome.samples { samplesFile.write(try encoder.encode(sample) + Data("\n".utf8)) }
+                    for sample in outcome.samples { samplesFile.write(sample.sortedKeyJSONData(escapingSlashes: true) + Data("\n".utf8)) }
                 }
                 Console.status(Self.summary(outcome))
                 outcomes.append(outcome)

@@ -21,12 +21,8 @@ struct GateCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            Console.status("error: \(db): no such results database")
-            throw ExitCode(1)
-        }
         let failed: Bool = try reportingErrors {
-            let store = try ResultStore(path: db)
+            let store = try ResultStore.existing(path: db)
             let current = try store.newestResults(sweep: sweep)
             if writeBaseline {
                 guard !current.isEmpty else { throw FileError(db, "holds no results to make a baseline of") }

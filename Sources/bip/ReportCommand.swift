@@ -13,12 +13,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Directory to write into.") var output = "reports"
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            Console.status("error: \(db): no such results database")
-            throw ExitCode(1)
-        }
         try reportingErrors {
-            let store = try ResultStore(path: db)
+            let store = try ResultStore.existing(path: db)
             guard let name = try sweep ?? store.sweeps().last?.name else {
                 throw FileError(db, "holds no sweep to report (run bip sweep first)")
             }

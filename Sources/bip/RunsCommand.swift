@@ -8,12 +8,8 @@ struct RunsCommand: ParsableCommand {
     @Option(help: "The SQLite results database.") var db = "bip.sqlite"
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            Console.status("error: \(db): no such results database")
-            throw ExitCode(1)
-        }
         try reportingErrors {
-            let store = try ResultStore(path: db)
+            let store = try ResultStore.existing(path: db)
             for run in try store.runs() {
                 let tasks = Set(try store.metrics(runID: run.id!).map(\.task)).sorted().joined(separator: ",")
                 print("\(run.id!)\t\(run.startedAt)\t\(run.finishedAt ?? "unfinished")\t\(run.evalProtocol)\t\(run.modelPath)\t\(tasks)")

@@ -57,7 +57,7 @@ struct TuneCommand: ParsableCommand {
             let summary = try RecoveryTune(options: options, heldOut: heldOut)
                 .run(loaded, data: tuningData, output: URL(fileURLWithPath: output), resume: resume, progress: Console.status)
             if json {
-                try Console.printJSON(encoding: summary.record)
+                Console.printJSON(encoding: summary.record)
             } else {
                 let r = summary.record
                 print("data            \(r.data) (loss on \(r.lossOn)), \(r.trainingExamples) training / \(r.heldOutExamples) held-out examples")

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Tasks
 
 /// How an evaluation run was made, stored as its `options` (sorted-key JSON): the tasks, the
@@ -22,37 +23,13 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
         public var sourceSHA256: String
         public var evalProtocol: EvalProtocol
         /// The calibration the model was pruned with; nil (stored as null) for the dense model.
-        public var calibration: String?
+        @WrittenAsNull public var calibration: String?
         /// The recovery tune of a tuned variant; nil (stored as null) otherwise.
-        public var tune: SweepTune?
-
-        public init(name: String, method: String, sparsity: Double, seed: UInt64, sourceSHA256: String,
-                    evalProtocol: EvalProtocol, calibration: String?, tune: SweepTune?) {
-            self.name = name
-            self.method = method
-            self.sparsity = sparsity
-            self.seed = seed
-            self.sourceSHA256 = sourceSHA256
-            self.evalProtocol = evalProtocol
-            self.calibration = calibration
-            self.tune = tune
-        }
+        @WrittenAsNull public var tune: SweepTune?
 
         enum CodingKeys: String, CodingKey {
             case method, sparsity, seed, calibration, tune
             case name = "sweep", sourceSHA256 = "source_sha256", evalProtocol = "protocol"
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(method, forKey: .method)
-            try c.encode(sparsity, forKey: .sparsity)
-            try c.encode(seed, forKey: .seed)
-            try c.encode(sourceSHA256, forKey: .sourceSHA256)
-            try c.encode(evalProtocol, forKey: .evalProtocol)
-            if let calibration { try c.encode(calibration, forKey: .calibration) } else { try c.encodeNil(forKey: .calibration) }
-            if let tune { try c.encode(tune, forKey: .tune) } else { try c.encodeNil(forKey: .tune) }
         }
     }
 
@@ -82,16 +59,12 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(tasks, forKey: .tasks)
-        if let limit { try c.encode(limit, forKey: .limit) } else { try c.encodeNil(forKey: .limit) }
+        try c.encode(limit, forKey: .limit)
         try c.encode(seqLen, forKey: .seqLen)
         try c.encode(data, forKey: .data)
         try sweep?.encode(to: encoder)
     }
 
     /// The options as stored: sorted-key JSON.
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
+    public var json: String { sortedKeyJSON(escapingSlashes: true) }
 }

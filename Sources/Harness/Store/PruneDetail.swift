@@ -20,28 +20,20 @@ public struct PruneDetail: Codable, Equatable, Sendable {
         public var kvHeads: Int
         public var ffn: Int
 
-        public init(heads: Int, kvHeads: Int, ffn: Int) {
-            self.heads = heads
-            self.kvHeads = kvHeads
-            self.ffn = ffn
-        }
-
         enum CodingKeys: String, CodingKey {
             case heads, ffn
             case kvHeads = "kv_heads"
         }
     }
 
-    public init(sparsityReached: Double, attentionMLPSparsity: Double, parametersBefore: Int, parametersAfter: Int,
-                layers: [Layer], seconds: [String: Double]) {
-        self.sparsityReached = sparsityReached
-        self.attentionMLPSparsity = attentionMLPSparsity
-        self.parametersBefore = parametersBefore
-        self.parametersAfter = parametersAfter
-        self.layers = layers
-        self.seconds = seconds
+    enum CodingKeys: String, CodingKey {
+        case layers, seconds
+        case sparsityReached = "sparsity_reached", attentionMLPSparsity = "attention_mlp_sparsity"
+        case parametersBefore = "parameters_before", parametersAfter = "parameters_after"
     }
+}
 
+extension PruneDetail {
     /// The facts of `model` pruned from `source`.
     public init(_ model: LlamaModel, source: LlamaModel, seconds: [String: Double]) {
         let before = ParameterAccounting(source), after = ParameterAccounting(model)
@@ -50,11 +42,5 @@ public struct PruneDetail: Codable, Equatable, Sendable {
                   parametersBefore: before.total, parametersAfter: after.total,
                   layers: model.layers.map { Layer(heads: $0.queryHeads, kvHeads: $0.kvHeads, ffn: $0.ffnWidth) },
                   seconds: seconds)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case layers, seconds
-        case sparsityReached = "sparsity_reached", attentionMLPSparsity = "attention_mlp_sparsity"
-        case parametersBefore = "parameters_before", parametersAfter = "parameters_after"
     }
 }

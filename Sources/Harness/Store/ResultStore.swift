@@ -23,6 +23,13 @@ public final class ResultStore: Sendable {
         }
     }
 
+    /// Opens the results database at `path`, which must exist (commands that only read results
+    /// never create one).
+    public static func existing(path: String) throws -> ResultStore {
+        guard FileManager.default.fileExists(atPath: path) else { throw FileError(path, "no such results database") }
+        return try ResultStore(path: path)
+    }
+
     /// Runs `body` again while SQLite answers busy or locked without waiting for the busy
     /// timeout, as switching a new file to WAL does when another process is switching it too.
     /// Gives up after about 30 seconds.
@@ -108,23 +115,7 @@ public final class ResultStore: Sendable {
                 t.column("created_at", .text).notNull()
             }
             try db.create(table: SweepJob.databaseTableName) { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("sweep_id", .integer).notNull().references(SweepRecord.databaseTableName, onDelete: .cascade)
-                t.column("position", .integer).notNull()
-                t.column("method", .text).notNull()
-                t.column("sparsity", .double).notNull()
-                t.column("seed", .integer).notNull()
-                t.column("status", .text).notNull()
-                t.column("error", .text)
-                t.column("attempts", .integer).notNull()
-                t.column("model_path", .text)
-                t.column("eval_run_id", .integer).references(EvalRun.databaseTableName, onDelete: .setNull)
-                t.column("prune_detail", .text)
-                t.column("parameters", .integer)
-                t.column("macs_per_token", .double)
-                t.column("peak_memory_bytes", .integer)
-                t.column("tokens_per_second", .double)
-                t.column("dense_tokens_per_second", .double)
+                sweepJobColumnsOfV2(t)
                 t.uniqueKey(["sweep_id", "method", "sparsity", "seed"])
             }
         }
@@ -133,24 +124,8 @@ public final class ResultStore: Sendable {
             // pruning method and `tuned` says so. SQLite cannot change a unique key in place, so
             // the table is made again with the column in the key and the rows copied over.
             try db.create(table: "sweep_job_v3") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("sweep_id", .integer).notNull().references(SweepRecord.databaseTableName, onDelete: .cascade)
-                t.column("position", .integer).notNull()
-                t.column("method", .text).notNull()
-                t.column("sparsity", .double).notNull()
-                t.column("seed", .integer).notNull()
+                sweepJobColumnsOfV2(t)
                 t.column("tuned", .boolean).notNull().defaults(to: false)
-                t.column("status", .text).notNull()
-                t.column("error", .text)
-                t.column("attempts", .integer).notNull()
-                t.column("model_path", .text)
-                t.column("eval_run_id", .integer).references(EvalRun.databaseTableName, onDelete: .setNull)
-                t.column("prune_detail", .text)
-                t.column("parameters", .integer)
-                t.column("macs_per_token", .double)
-                t.column("peak_memory_bytes", .integer)
-                t.column("tokens_per_second", .double)
-                t.column("dense_tokens_per_second", .double)
                 t.uniqueKey(["sweep_id", "method", "sparsity", "seed", "tuned"])
             }
             let kept = "status, error, attempts, model_path, eval_run_id, prune_detail, parameters, macs_per_token, "
@@ -166,6 +141,28 @@ public final class ResultStore: Sendable {
             try db.rename(table: "sweep_job_v3", to: SweepJob.databaseTableName)
         }
         return migrator
+    }
+
+    /// The columns of `sweep_job` as migration v2 made them, which v3 made again with `tuned` in
+    /// the key. Part of those two migrations: never change it (a later migration alters the table).
+    private static func sweepJobColumnsOfV2(_ t: TableDefinition) {
+        t.autoIncrementedPrimaryKey("id")
+        t.column("sweep_id", .integer).notNull().references(SweepRecord.databaseTableName, onDelete: .cascade)
+        t.column("position", .integer).notNull()
+        t.column("method", .text).notNull()
+        t.column("sparsity", .double).notNull()
+        t.column("seed", .integer).notNull()
+        t.column("status", .text).notNull()
+        t.column("error", .text)
+        t.column("attempts", .integer).notNull()
+        t.column("model_path", .text)
+        t.column("eval_run_id", .integer).references(EvalRun.databaseTableName, onDelete: .setNull)
+        t.column("prune_detail", .text)
+        t.column("parameters", .integer)
+        t.column("macs_per_token", .double)
+        t.column("peak_memory_bytes", .integer)
+        t.column("tokens_per_second", .double)
+        t.column("dense_tokens_per_second", .double)
     }
 
     /// Inserts a run and returns it with its id.

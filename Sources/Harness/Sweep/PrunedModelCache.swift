@@ -48,7 +48,6 @@ public struct PrunedModelCache: Sendable {
 
     /// Writes `outcome` as the model of `recipe` and returns its directory.
     public func store(_ outcome: PruningOutcome, recipe: Recipe, calibration: CalibrationSet?, source: LoadedModel) throws -> URL {
-        let final = location(of: recipe)
         removeAbandonedPartials()
         let partial = directory.appendingPathComponent(".\(recipe.key).partial-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: partial)
@@ -57,14 +56,7 @@ public struct PrunedModelCache: Sendable {
             sourceModel: source.path, sourceSHA256: recipe.sourceSHA256)
         try ModelDirectory.write(outcome.model, to: partial, dtype: .f32, provenance: provenance,
                                  tokenizerSource: try source.tokenizerSource())
-        do {
-            try FileManager.default.moveItem(at: partial, to: final)
-        } catch {
-            // Another sweep made the same model meanwhile: keep its copy.
-            try? FileManager.default.removeItem(at: partial)
-            guard cached(recipe) != nil else { throw error }
-        }
-        return final
+        return try moveIntoPlace(partial, recipe: recipe)
     }
 
     /// Tunes `source` (a cached pruned model) into the model of `recipe` with `tune` on `data`.
@@ -72,14 +64,20 @@ public struct PrunedModelCache: Sendable {
     /// renamed into place when done (without its checkpoints).
     public func storeTuned(recipe: Recipe, source: LoadedModel, data: TuningData, tune: RecoveryTune,
                            progress: (String) -> Void) throws -> URL {
-        let final = location(of: recipe)
         let working = directory.appendingPathComponent(".\(recipe.key).tuning")
         _ = try tune.run(source, data: data, output: working, resume: true, progress: progress)
         try? FileManager.default.removeItem(at: RecoveryTune.checkpointDirectory(working))
+        return try moveIntoPlace(working, recipe: recipe)
+    }
+
+    /// Renames the finished directory `made` to the model of `recipe` and returns that. When
+    /// another sweep made the same model meanwhile, its copy is kept and `made` removed.
+    private func moveIntoPlace(_ made: URL, recipe: Recipe) throws -> URL {
+        let final = location(of: recipe)
         do {
-            try FileManager.default.moveItem(at: working, to: final)
+            try FileManager.default.moveItem(at: made, to: final)
         } catch {
-            try? FileManager.default.removeItem(at: working)
+            try? FileManager.default.removeItem(at: made)
             guard cached(recipe) != nil else { throw error }
         }
         return final

@@ -23,11 +23,7 @@ public struct SweepTune: Codable, Equatable, Sendable {
     }
 
     /// Sorted-key JSON, as stored with each tuned run and in the tuned model's cache key.
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
+    public var json: String { sortedKeyJSON() }
 }
 
 /// What a sweep evaluates: the dense model once, then every method × sparsity × seed pruned and
@@ -157,11 +153,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     }
 
     /// The configuration as stored: sorted-key JSON.
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
+    public var json: String { sortedKeyJSON() }
 
     /// The name a sweep gets when none is given: `sweep-` and the first 10 hex digits of the
     /// configuration's sha256, so the same arguments find the same sweep again.

@@ -27,10 +27,9 @@ public struct BenchReport: Codable, Equatable, Sendable {
         public var tokensPerSecond: Double
         public var gflops: Double
 
-        public init(model: String, tokensPerSecond: Double, gflops: Double) {
-            self.model = model
-            self.tokensPerSecond = tokensPerSecond
-            self.gflops = gflops
+        /// The measurement of the model at `model`.
+        public init(model: String, measured: ThroughputBenchmark.Result) {
+            (self.model, tokensPerSecond, gflops) = (model, measured.tokensPerSecond, measured.gflopsPerSecond)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -39,23 +38,16 @@ public struct BenchReport: Codable, Equatable, Sendable {
         }
     }
 
-    public init(model: String, seqLen: Int, batch: Int, tokens: Int, seconds: Double, tokensPerSecond: Double,
-                gflopPerToken: Double, gflops: Double, peakMemoryBytes: Int, cores: Int, against: Against? = nil,
-                speedup: Double? = nil, sgemmGFLOPS: Double? = nil, ceilingTokensPerSecond: Double? = nil) {
-        self.model = model
-        self.seqLen = seqLen
-        self.batch = batch
-        self.tokens = tokens
-        self.seconds = seconds
-        self.tokensPerSecond = tokensPerSecond
-        self.gflopPerToken = gflopPerToken
-        self.gflops = gflops
-        self.peakMemoryBytes = peakMemoryBytes
-        self.cores = cores
-        self.against = against
-        self.speedup = speedup
-        self.sgemmGFLOPS = sgemmGFLOPS
-        self.ceilingTokensPerSecond = ceilingTokensPerSecond
+    /// The report of `benchmark` run on the model at `model` (`gflopPerToken` each token, peak
+    /// memory `peakMemoryBytes`), in turn with `against` when given, with the sgemm ceiling when
+    /// measured.
+    public init(model: String, benchmark: ThroughputBenchmark, measured: ThroughputBenchmark.Result, gflopPerToken: Double,
+                peakMemoryBytes: Int, against: Against? = nil, sgemmGFLOPS: Double? = nil) {
+        (self.model, seqLen, batch) = (model, benchmark.seqLen, benchmark.batch)
+        (tokens, seconds, tokensPerSecond, gflops) = (measured.tokens, measured.elapsed, measured.tokensPerSecond, measured.gflopsPerSecond)
+        (self.gflopPerToken, self.peakMemoryBytes, cores) = (gflopPerToken, peakMemoryBytes, ProcessInfo.processInfo.activeProcessorCount)
+        (self.against, speedup) = (against, against.map { measured.tokensPerSecond / $0.tokensPerSecond })
+        (self.sgemmGFLOPS, ceilingTokensPerSecond) = (sgemmGFLOPS, sgemmGFLOPS.map { $0 / gflopPerToken })
     }
 
     enum CodingKeys: String, CodingKey {
@@ -65,9 +57,5 @@ public struct BenchReport: Codable, Equatable, Sendable {
     }
 
     /// Sorted-key JSON on one line, slashes unescaped (what `bip bench --json` prints).
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
+    public var json: String { sortedKeyJSON() }
 }
