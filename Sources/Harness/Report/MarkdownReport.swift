@@ -2,8 +2,10 @@ import Foundation
 import Tasks
 
 /// `report.md` of a sweep: the paper-style tables (the paper's acc / acc_norm mix, then acc
-/// everywhere), the change against dense, standard errors, efficiency, and provenance. Made only
-/// from the database and the data manifests, so the same database gives the same bytes.
+/// everywhere) with chance and majority-class rows and the marks of the paired tests
+/// (`SignificanceTable`), the change against dense, skewed answers, the tests' p-values, standard
+/// errors, efficiency, and provenance. Made only from the database and the data manifests (the
+/// bootstrap is seeded), so the same database gives the same bytes.
 struct MarkdownReport {
     let results: SweepResults
     let plots: [(file: String, caption: String)]

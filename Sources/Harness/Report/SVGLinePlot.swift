@@ -83,7 +83,8 @@ struct SVGLinePlot {
             }
             for p in points {
                 if let interval = p.interval {
-                    let x = sx(p.x), low = sy(interval.lowerBound), high = sy(interval.upperBound)
+                    // Bars of different series at one sparsity are set a little apart, so none hides another.
+                    let x = sx(p.x) + (Double(i) - Double(series.count - 1) / 2) * 5, low = sy(interval.lowerBound), high = sy(interval.upperBound)
                     out.append("<path d=\"M\(f(x)),\(f(low))V\(f(high))M\(f(x - 4)),\(f(low))h8M\(f(x - 4)),\(f(high))h8\" stroke=\"\(color)\" stroke-width=\"1.2\" fill=\"none\"/>")
                 }
                 out.append("<circle cx=\"\(f(sx(p.x)))\" cy=\"\(f(sy(p.y)))\" r=\"4\" fill=\"\(color)\"/>")
