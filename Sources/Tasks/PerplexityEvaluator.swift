@@ -22,6 +22,11 @@ public struct PerplexityEvaluator {
         public let tokens: Int
         public let windows: Int
         public let seqLen: Int
+        /// Each window's NLL sum, in window order: the rise of the running total over that window,
+        /// so that adding them up in order in Float64 gives back the total behind `meanNLL`
+        /// (each rise is exact in Float64 whenever a window's sum is at most the total before it,
+        /// as with any real text after the first windows; tests check the round trip).
+        public let windowNLL: [Double]
     }
 
     /// Evaluates `windows` (all of length `seqLen`); `progress(done, total)` after each batch.
@@ -33,6 +38,8 @@ public struct PerplexityEvaluator {
         let cache = KVCache(model: model, slots: batch, capacity: seqLen)
         var totalNLL = 0.0
         var scored = 0
+        var windowNLL: [Double] = []
+        windowNLL.reserveCapacity(windows.count)
         var start = 0
         while start < windows.count {
             let group = windows[start..<min(start + batch, windows.count)]
@@ -48,12 +55,21 @@ public struct PerplexityEvaluator {
                 }
             }
             let hidden = forward(inputs, cache: cache)
-            for logProbability in head.logProbabilities(hidden, rows: rows, targets: targets) { totalNLL -= logProbability }
+            // The running total at each window's end, its rise stored as the window's sum.
+            var windowStart = totalNLL
+            for (row, logProbability) in head.logProbabilities(hidden, rows: rows, targets: targets).enumerated() {
+                totalNLL -= logProbability
+                if (row + 1) % (seqLen - 1) == 0 {
+                    windowNLL.append(totalNLL - windowStart)
+                    windowStart = totalNLL
+                }
+            }
             scored += rows.count
             start += group.count
             progress(start, windows.count)
         }
         let mean = scored == 0 ? .nan : totalNLL / Double(scored)
-        return Result(perplexity: exp(mean), meanNLL: mean, tokens: scored, windows: windows.count, seqLen: seqLen)
+        return Result(perplexity: exp(mean), meanNLL: mean, tokens: scored, windows: windows.count, seqLen: seqLen,
+                      windowNLL: windowNLL)
     }
 }

@@ -28,11 +28,19 @@ public struct TaskOutcome: Sendable {
         }
     }
 
+    /// One window of a perplexity corpus: the sum of its tokens' NLL and how many tokens it scored.
+    public struct Window: Sendable, Equatable {
+        public let nllSum: Double
+        public let tokens: Int
+    }
+
     public let task: String
     public let metrics: [Metric]
     /// Counts and timings: windows, seq_len, tokens_run, naive_tokens, seconds.
     public let detail: [String: Double]
     public let samples: [Sample]
+    /// The windows of a perplexity corpus in order (empty for a zero-shot task).
+    public var windows: [Window] = []
 }
 
 /// Runs the tasks of `bip eval` on a model: perplexity corpora and zero-shot tasks.
@@ -70,7 +78,7 @@ public struct TaskEvaluation {
                 task: name, metrics: [.init(name: "ppl", value: result.perplexity, stderr: nil, n: result.tokens)],
                 detail: ["windows": Double(result.windows), "seq_len": Double(seqLen), "tokens_run": Double(result.windows * seqLen),
                          "naive_tokens": Double(result.windows * seqLen), "seconds": Date().timeIntervalSince(started)],
-                samples: [])
+                samples: [], windows: result.windowNLL.map { .init(nllSum: $0, tokens: seqLen - 1) })
         }
         let task = try ZeroShotTask.load(name, from: data, limit: limit)
         let requests = try task.documents.map {

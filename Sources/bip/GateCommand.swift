@@ -31,7 +31,7 @@ struct GateCommand: ParsableCommand {
                 return false
             }
             let (checks, new) = RegressionGate(maxPerplexityIncrease: maxPplIncrease, maxAccuracyDrop: maxAccDrop)
-                .compare(try Baseline.load(baseline), with: current)
+                .compare(try Baseline.load(baseline), with: current, windows: { try? store.windows(runID: $0, task: $1) })
             let bad = checks.filter { $0.verdict != .ok }
             if json {
                 try Console.printJSON([
@@ -39,13 +39,14 @@ struct GateCommand: ParsableCommand {
                     "checks": checks.map { check -> [String: Any] in
                         ["result": check.key.label, "verdict": check.verdict.rawValue, "baseline": check.baseline,
                          "now": check.now.map { $0 as Any } ?? NSNull(), "allowed": check.allowed,
-                         "p_value": check.pValue.map { $0 as Any } ?? NSNull()]
+                         "test": check.test, "p_value": check.pValue.map { $0 as Any } ?? NSNull()]
                     },
                 ])
             } else {
                 for check in checks {
                     let now = check.now.map { String(format: "%.4f", $0) } ?? "missing"
-                    let p = check.pValue.map { String(format: "  McNemar p=%.3g", $0) } ?? ""
+                    let p = check.pValue.map { String(format: "  %@ p=%.3g", check.test, $0) }
+                        ?? (check.key.metric == "ppl" && check.now != nil ? "  bootstrap p=n/a" : "")
                     print(check.verdict.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
                           + String(format: "%@: baseline %.4f, now %@, allowed %.4f%@", check.key.label, check.baseline, now, check.allowed, p))
                 }

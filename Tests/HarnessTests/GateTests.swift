@@ -2,21 +2,8 @@ import Foundation
 @testable import Harness
 import XCTest
 
-/// The regression gate and McNemar's exact test, against values worked out by hand.
+/// The regression gate, against values worked out by hand.
 final class GateTests: XCTestCase {
-    func testMcNemarExactPValuesByHand() {
-        // b = 10, c = 2: 2 · (C(12,0) + C(12,1) + C(12,2)) / 2^12 = 2 · 79 / 4096.
-        XCTAssertEqual(McNemarTest.pValue(b: 10, c: 2), 158.0 / 4096, accuracy: 1e-12)
-        XCTAssertEqual(McNemarTest.pValue(b: 2, c: 10), 158.0 / 4096, accuracy: 1e-12)
-        // b = 0, c = 5: 2 / 32.
-        XCTAssertEqual(McNemarTest.pValue(b: 0, c: 5), 2.0 / 32, accuracy: 1e-12)
-        // Balanced discordance is capped at 1; no discordance is 1.
-        XCTAssertEqual(McNemarTest.pValue(b: 3, c: 3), 1)
-        XCTAssertEqual(McNemarTest.pValue(b: 0, c: 0), 1)
-        // From answer lists: documents 0 and 1 went wrong, none went right: b = 2, c = 0 -> 2 / 4.
-        XCTAssertEqual(McNemarTest.pValue(before: [true, true, false, true], now: [false, false, false, true]), 0.5, accuracy: 1e-12)
-    }
-
     func key(_ method: String, _ task: String, _ metric: String) -> ResultKey {
         ResultKey(modelSHA256: "abc", method: method, sparsity: method == "dense" ? 0 : 0.2, seed: 0,
                   evalProtocol: "llm-pruner", limit: 20, task: task, metric: metric)
@@ -52,6 +39,30 @@ final class GateTests: XCTestCase {
         // arc_easy: 11100 -> 01110: b = 1 (doc 0), c = 1 (doc 3): p = 1.
         XCTAssertEqual(checks.first { $0.key == key("bip", "arc_easy", "acc") }!.pValue, 1)
         XCTAssertNil(checks.first { $0.key == key("bip", "wikitext2", "ppl") }!.pValue)
+    }
+
+    /// A perplexity check gets the paired bootstrap's p-value when the baseline's run has its
+    /// windows in the same database (they give back the baseline's value), else none.
+    func testPerplexityChecksGetTheBootstrapPValueFromStoredWindows() {
+        func windows(_ run: Int64, rise: Double) -> [PerplexityWindow] {
+            (0..<20).map { PerplexityWindow(runID: run, task: "wikitext2", windowIndex: $0, nllSum: 400 + Double($0 % 5) * 10 + rise * Double($0 % 3), tokens: 127) }
+        }
+        let stored: [Int64: [PerplexityWindow]] = [1: windows(1, rise: 0), 9: windows(9, rise: 0.5)]
+        let basePPL = PerplexityWindow.perplexity(of: stored[1]!), nowPPL = PerplexityWindow.perplexity(of: stored[9]!)
+        let current = [GateEntry(key: key("bip", "wikitext2", "ppl"), value: nowPPL, stderr: nil, n: 2540, correct: nil, runID: 9)]
+        let gate = RegressionGate(maxPerplexityIncrease: 0.01, maxAccuracyDrop: 0.02)
+        let found = gate.compare(Baseline(entries: [GateEntry(key: key("bip", "wikitext2", "ppl"), value: basePPL, stderr: nil, n: 2540, correct: nil, runID: 1)]),
+                                 with: current, windows: { run, _ in stored[run] }).checks[0]
+        XCTAssertEqual(found.test, "bootstrap")
+        XCTAssertEqual(found.pValue, PairedBootstrap().perplexityPValue(before: stored[1]!, now: stored[9]!))
+        XCTAssertEqual(found.verdict, .ok, "a rise of \(nowPPL / basePPL)")
+        // Run 1 of this database is not the baseline's run (another value): no test.
+        let other = gate.compare(Baseline(entries: [GateEntry(key: key("bip", "wikitext2", "ppl"), value: basePPL + 1e-9, stderr: nil, n: 2540, correct: nil, runID: 1)]),
+                                 with: current, windows: { run, _ in stored[run] }).checks[0]
+        XCTAssertNil(other.pValue)
+        // Without stored windows: no test.
+        XCTAssertNil(gate.compare(Baseline(entries: [GateEntry(key: key("bip", "wikitext2", "ppl"), value: basePPL, stderr: nil, n: 2540, correct: nil, runID: 1)]),
+                                  with: current).checks[0].pValue)
     }
 
     func testBaselineRoundTripAndBadFile() throws {

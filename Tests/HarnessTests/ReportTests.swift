@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// The report of a sweep stored by hand: the paper's metric mix, averages, changes against
-/// dense, bold winners, the tidy CSV and the plots, byte for byte the same on every rendering.
+/// dense, the chance row, the tidy CSV and the plots, byte for byte the same on every rendering.
 final class ReportTests: XCTestCase {
     var folder: URL!
     var store: ResultStore!
@@ -51,28 +51,35 @@ final class ReportTests: XCTestCase {
         }
     }
 
-    func testPaperTableAveragesDeltasAndBold() throws {
+    func testPaperTableAveragesDeltasAndChance() throws {
         try makeSweep()
         let files = try ReportWriter(store: store, sweepName: "test").write(to: folder.appendingPathComponent("out"))
         XCTAssertEqual(files.map(\.lastPathComponent), ["wikitext2-ppl.svg", "average-accuracy.svg", "report.md", "results.csv"])
         let report = try String(contentsOf: folder.appendingPathComponent("out/report.md"), encoding: .utf8)
         XCTAssertTrue(report.contains("\nacc for BoolQ, PIQA, WinoGrande, ARC-e; acc_norm for HellaSwag, ARC-c, OBQA (as LLM-Pruner and LLM-BIP report them);"), report)
-        // Paper metrics: HellaSwag acc_norm, PIQA acc; average = their mean. Best per sparsity bold.
+        // Paper metrics: HellaSwag acc_norm, PIQA acc; average = their mean. No per-document answers
+        // or windows are stored here, so nothing is tested and nothing is bold (see
+        // SignificanceReportTests for the marks and the bold of results that can be told apart).
         XCTAssertTrue(report.contains("| method | sparsity | parameters | speed-up | WikiText2 | HellaSwag | PIQA | average |"), report)
+        XCTAssertTrue(report.contains("| chance |  |  |  | - | 25.00 | 50.00 | 37.50 |"), report)
+        XCTAssertTrue(report.contains("| majority class |  |  |  | - | - | - | - |"), report)
         XCTAssertTrue(report.contains("| dense | 0 | 134.5M | 1.00× | 50.00 | 50.00 | 70.00 | 60.00 |"), report)
-        XCTAssertTrue(report.contains("| bip | 0.20 | 107.6M | 1.25× | **60.00** | **45.00** | 65.00 | **55.00** |"), report)
-        XCTAssertTrue(report.contains("| flap | 0.20 | 107.6M | 1.25× | 70.00 | 40.00 | **66.00** | 53.00 |"), report)
-        XCTAssertTrue(report.contains("| bip | 0.40 | 80.7M | 1.67× | **90.00** | **35.00** | **60.00** | **47.50** |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.20 | 107.6M | 1.25× | 60.00 | 45.00 | 65.00 | 55.00 |"), report)
+        XCTAssertTrue(report.contains("| flap | 0.20 | 107.6M | 1.25× | 70.00 | 40.00 | 66.00 | 53.00 |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.40 | 80.7M | 1.67× | 90.00 | 35.00 | 60.00 | 47.50 |"), report)
+        XCTAssertFalse(report.contains("** |"), report)
+        XCTAssertTrue(report.contains("No paired tests: the runs stored no per-document answers or perplexity windows."), report)
         // Changes against dense.
-        XCTAssertTrue(report.contains("| bip | 0.20 | 107.6M | 1.25× | **+10.00** | **-5.00** | -5.00 | **-5.00** |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.20 | 107.6M | 1.25× | +10.00 | -5.00 | -5.00 | -5.00 |"), report)
         XCTAssertTrue(report.contains("| flap | 0.40 | 80.7M | 1.67× | +70.00 | -20.00 | -15.00 | -17.50 |"), report)
-        // acc everywhere: HellaSwag acc; dense average (40 + 70) / 2.
+        // acc everywhere: HellaSwag acc; dense average (40 + 70) / 2; flap's 25% at 0.4 is HellaSwag's chance level.
         XCTAssertTrue(report.contains("| dense | 0 | 134.5M | 1.00× | 50.00 | 40.00 | 70.00 | 55.00 |"), report)
-        XCTAssertTrue(report.contains("| flap | 0.20 | 107.6M | 1.25× | 70.00 | **38.00** | **66.00** | **52.00** |"), report)
-        XCTAssertTrue(report.contains("| bip | 0.20 | ±11.00 | ±10.00 | 20 |"), report)
+        XCTAssertTrue(report.contains("| flap | 0.20 | 107.6M | 1.25× | 70.00 | 38.00 | 66.00 | 52.00 |"), report)
+        XCTAssertTrue(report.contains("| flap | 0.40 | 80.7M | 1.67× | 120.00 | 25.00§ | 55.00 | 40.00 |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.20 | ±11.00 | ±10.00 | - | 20 |"), report)
         XCTAssertTrue(report.contains("--limit 20"), report)
         XCTAssertTrue(report.contains("bip 0.1.0, checkout at commit c0ffee"), report)
-        XCTAssertTrue(report.contains("![WikiText2 perplexity against sparsity](wikitext2-ppl.svg)"), report)
+        XCTAssertTrue(report.contains("![WikiText2 perplexity against sparsity, with 95% bootstrap intervals over windows](wikitext2-ppl.svg)"), report)
 
         // The same database gives the same bytes.
         let again = try ReportWriter(store: store, sweepName: "test").write(to: folder.appendingPathComponent("again"))

@@ -26,7 +26,9 @@ public struct Baseline: Codable, Equatable, Sendable {
 /// Compares current results with a baseline: a perplexity may rise by at most a fraction
 /// `maxPerplexityIncrease` of the baseline, an accuracy may drop by at most `maxAccuracyDrop`
 /// (absolute); a baseline result with no current counterpart is a failure too. Accuracies with
-/// per-document answers on both sides also get McNemar's exact p-value.
+/// per-document answers on both sides also get McNemar's exact p-value; perplexities get the
+/// paired bootstrap's p-value over windows when both runs' windows are at hand (the baseline's
+/// run in the same database: its stored windows give back the baseline's value exactly).
 public struct RegressionGate: Sendable {
     public var maxPerplexityIncrease: Double
     public var maxAccuracyDrop: Double
@@ -44,12 +46,18 @@ public struct RegressionGate: Sendable {
         public let now: Double?
         /// The worst value the tolerance allows.
         public let allowed: Double
+        /// McNemar's for an accuracy, the paired bootstrap's for a perplexity; nil where not tested.
         public let pValue: Double?
         public let verdict: Verdict
+
+        /// The name of the paired test for this check's metric.
+        public var test: String { key.metric == "ppl" ? "bootstrap" : "McNemar" }
     }
 
     /// Every baseline entry checked, in key order, and the current keys the baseline lacks.
-    public func compare(_ baseline: Baseline, with current: [GateEntry]) -> (checks: [Check], new: [ResultKey]) {
+    /// `windows(runID, task)`: the stored perplexity windows of a run, if any.
+    public func compare(_ baseline: Baseline, with current: [GateEntry],
+                        windows: (Int64, String) -> [PerplexityWindow]? = { _, _ in nil }) -> (checks: [Check], new: [ResultKey]) {
         let now = Dictionary(current.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
         var checks: [Check] = []
         for entry in baseline.entries.sorted(by: { $0.key < $1.key }) {
@@ -62,6 +70,11 @@ public struct RegressionGate: Sendable {
             var p: Double?
             if let a = entry.correct, let b = current.correct, a.count == b.count {
                 p = McNemarTest.pValue(before: a.map { $0 == "1" }, now: b.map { $0 == "1" })
+            }
+            if lowerIsBetter, let baseRun = entry.runID, let nowRun = current.runID,
+               let a = windows(baseRun, entry.key.task), !a.isEmpty, PerplexityWindow.perplexity(of: a) == entry.value,
+               let b = windows(nowRun, entry.key.task), b.count == a.count {
+                p = PairedBootstrap().perplexityPValue(before: a, now: b)
             }
             let bad = lowerIsBetter ? current.value > allowed : current.value < allowed
             checks.append(Check(key: entry.key, baseline: entry.value, now: current.value, allowed: allowed, pValue: p,

@@ -2,8 +2,10 @@ import Foundation
 import Tasks
 
 /// `report.md` of a sweep: the paper-style tables (the paper's acc / acc_norm mix, then acc
-/// everywhere), the change against dense, standard errors, efficiency, and provenance. Made only
-/// from the database and the data manifests, so the same database gives the same bytes.
+/// everywhere) with chance and majority-class rows and the marks of the paired tests
+/// (`SignificanceTable`), the change against dense, skewed answers, the tests' p-values, standard
+/// errors, efficiency, and provenance. Made only from the database and the data manifests (the
+/// bootstrap is seeded), so the same database gives the same bytes.
 struct MarkdownReport {
     let results: SweepResults
     let plots: [(file: String, caption: String)]
@@ -28,8 +30,17 @@ struct MarkdownReport {
             lines.append("The \"w/ tune\" rows: each pruned model LoRA-tuned on `\(tune.data)` (held-out \(tune.heldOut) at most, the best adapters by held-out loss merged), recipe `\(tune.json)`.")
         }
         lines.append("")
-        lines.append("Perplexity: lower is better. Accuracies in percent: higher is better. Best pruned value per sparsity in **bold** (where several methods are compared). "
+        lines.append("Perplexity: lower is better. Accuracies in percent: higher is better. "
                      + "Speed-up: forward tokens/s against the dense model's, measured interleaved (`bip bench` workload, batch 8 × 128).")
+        lines.append("")
+        lines.append("Significance: each pruned result is compared with the dense model and with the best other method at its sparsity, "
+                     + "column by column: perplexity by a paired bootstrap over windows (\(PairedBootstrap().resamples) resamples, seed \(PairedBootstrap().seed), "
+                     + "p from the observed difference of mean NLL over the resampled differences' standard deviation), accuracies by McNemar's exact test on the documents, "
+                     + "the average by a paired bootstrap over documents within each task. The p-values of each table are corrected by Holm's method "
+                     + "for the number of distinct comparisons in that table, at level \(SignificanceTable.alpha). "
+                     + "† marks a significant difference from the dense model, ‡ from the best other method at the same sparsity. "
+                     + "**Bold**: the values not significantly worse than the best of their sparsity, shown only where at least one value there is significantly worse "
+                     + "(a tie of all is no bold). § marks an accuracy at or below chance. Rows of several seeds are not tested.")
         lines.append("")
 
         lines.append("## Results (the paper tables' metrics)")
@@ -37,19 +48,25 @@ struct MarkdownReport {
         let quoted = { (metric: String) in TaskCatalog.all.filter { $0.paperMetric == metric }.map(\.title).joined(separator: ", ") }
         lines.append("acc for \(quoted("acc")); acc_norm for \(quoted("acc_norm")) (as LLM-Pruner and LLM-BIP report them); average = mean of the accuracies shown.")
         lines.append("")
-        lines += table(metric: SweepResults.paperMetric, delta: false)
+        let paperTests = tests(metric: SweepResults.paperMetric)
+        lines += table(metric: SweepResults.paperMetric, delta: false, tests: paperTests)
+        lines += skewNotes(metric: SweepResults.paperMetric)
         lines.append("")
         lines.append("## Change against dense (paper metrics)")
         lines.append("")
         lines.append("Perplexity: difference; accuracies: difference in percentage points.")
         lines.append("")
-        lines += table(metric: SweepResults.paperMetric, delta: true)
+        lines += table(metric: SweepResults.paperMetric, delta: true, tests: paperTests)
         lines.append("")
         lines.append("## Results with acc everywhere")
         lines.append("")
-        lines += table(metric: { SweepResults.isPerplexity($0) ? "ppl" : "acc" }, delta: false)
+        lines += table(metric: Self.accEverywhere, delta: false, tests: tests(metric: Self.accEverywhere))
         lines.append("")
-        lines.append("## Standard errors (paper metrics, percentage points)")
+        lines.append("## Paired tests (paper metrics, Holm-adjusted p-values)")
+        lines.append("")
+        lines += pValueTable(paperTests)
+        lines.append("")
+        lines.append("## Standard errors (paper metrics, percentage points) and the average's bootstrap interval (over documents within each task)")
         if results.config.seeds.count > 1 {
             lines.append("")
             lines.append("A row of several seeds shows the mean of its runs' standard errors.")
@@ -94,22 +111,22 @@ struct MarkdownReport {
         } + [results.average(row, metric: metric).map { 100 * $0 }]
     }
 
-    private func table(metric: (String) -> String, delta: Bool) -> [String] {
+    static func accEverywhere(_ task: String) -> String { SweepResults.isPerplexity(task) ? "ppl" : "acc" }
+
+    private func tests(metric: (String) -> String) -> SignificanceTable {
+        SignificanceTable(results: results, tasks: columns, metric: metric, values: { cells($0, metric: metric) })
+    }
+
+    private func table(metric: (String) -> String, delta: Bool, tests: SignificanceTable) -> [String] {
         var lines = header()
         let dense = results.dense.map { cells($0, metric: metric) }
-        let lowerIsBetter = columns.map(SweepResults.isPerplexity) + [false]
-        // The best pruned value per sparsity and column.
-        var best: [Double: [Double?]] = [:]
-        for row in results.rows where !row.isDense {
-            let values = cells(row, metric: metric)
-            let current = best[row.sparsity] ?? Array(repeating: nil, count: values.count)
-            best[row.sparsity] = zip(zip(current, values), lowerIsBetter).map { pair, lower in
-                guard let v = pair.1 else { return pair.0 }
-                guard let b = pair.0 else { return v }
-                return lower ? min(b, v) : max(b, v)
-            }
+        let chance = columns.map { SweepResults.chanceLevel($0).map { 100 * $0 } } + [average(results.accuracyTasks.map(SweepResults.chanceLevel))]
+        if !delta, !results.accuracyTasks.isEmpty {
+            lines.append(levelRow("chance", chance))
+            lines.append(levelRow("majority class", columns.map { results.majorityRate(task: $0).map { 100 * $0 } }
+                                  + [average(results.accuracyTasks.map(results.majorityRate))]))
         }
-        for row in results.rows {
+        for (r, row) in results.rows.enumerated() {
             let values = cells(row, metric: metric)
             let seeds = row.isDense || results.config.seeds.count == 1 ? "" : " (\(row.jobs.count)/\(results.config.seeds.count) seeds)"
             var out = [row.method + seeds, row.isDense ? "0" : Self.fraction(row.sparsity), Self.parameters(row.parameters),
@@ -129,9 +146,11 @@ struct MarkdownReport {
                 } else {
                     text = String(format: "%.2f", value)
                 }
-                if !row.isDense, let b = best[row.sparsity]?[i], b == value, results.rows.count(where: { $0.sparsity == row.sparsity && !$0.isDense }) > 1 {
-                    text = "**\(text)**"
-                }
+                if tests.bold[r][i] { text = "**\(text)**" }
+                let cell = tests.cells[r][i]
+                if tests.isSignificant(cell.againstDense) { text += "†" }
+                if tests.isSignificant(cell.againstBest) { text += "‡" }
+                if !delta, let level = chance[i], value <= level { text += "§" }
                 out.append(text)
             }
             lines.append("| " + out.joined(separator: " | ") + " |")
@@ -139,15 +158,60 @@ struct MarkdownReport {
         return lines
     }
 
+    /// The mean of `levels` in percent, if every one is known.
+    private func average(_ levels: [Double?]) -> Double? {
+        let known = levels.compactMap { $0 }
+        return known.isEmpty || known.count != levels.count ? nil : 100 * known.reduce(0, +) / Double(known.count)
+    }
+
+    /// A reference row of the accuracy tables (chance, majority class): perplexity cells empty.
+    private func levelRow(_ name: String, _ levels: [Double?]) -> String {
+        "| " + ([name, "", "", ""] + levels.map { $0.map { String(format: "%.2f", $0) } ?? "-" }).joined(separator: " | ") + " |"
+    }
+
+    /// Notes on the results that chose one answer for more than `skewShare` of a task's documents.
+    static let skewShare = 0.8
+
+    private func skewNotes(metric: (String) -> String) -> [String] {
+        var notes: [String] = []
+        for task in results.accuracyTasks {
+            let title = TaskCatalog.spec(task)?.title ?? task
+            let majority = results.majorityRate(task: task).map { String(format: "; the majority class is %.1f%% of them", 100 * $0) } ?? ""
+            for row in results.rows {
+                guard let top = results.mostChosen(row, task: task, metric: metric(task)), top.share > Self.skewShare else { continue }
+                let name = row.isDense ? "dense" : "\(row.method) @ \(Self.fraction(row.sparsity))"
+                notes.append(String(format: "- %@, %@: picks answer %d for %.1f%% of the documents%@.", name, title, top.answer, 100 * top.share, majority))
+            }
+        }
+        guard !notes.isEmpty else { return [] }
+        return ["", "Skewed answers (one answer for more than \(Int(100 * Self.skewShare))% of a task's documents, which moves an accuracy towards that answer's share of the golds rather than showing skill):", ""] + notes
+    }
+
+    /// The Holm-adjusted p-values behind the paper table's marks: against dense / against the best other method.
+    private func pValueTable(_ tests: SignificanceTable) -> [String] {
+        guard tests.comparisons > 0 else { return ["No paired tests: the runs stored no per-document answers or perplexity windows."] }
+        let titles = ["method", "sparsity"] + columns.map { TaskCatalog.spec($0)?.title ?? $0 } + ["average"]
+        var lines = ["Each cell: p against dense / p against the best other method at the same sparsity, after Holm's correction over the \(tests.comparisons) distinct comparisons of the table.", "",
+                     "| " + titles.joined(separator: " | ") + " |",
+                     "|---|---|" + (columns + ["average"]).map { _ in "---:" }.joined(separator: "|") + "|"]
+        func p(_ x: Double?) -> String { x.map { $0 < 0.001 ? "<0.001" : String(format: "%.3f", $0) } ?? "-" }
+        for (r, row) in results.rows.enumerated() where !row.isDense {
+            lines.append("| \(row.method) | \(Self.fraction(row.sparsity)) | "
+                         + tests.cells[r].map { "\(p($0.againstDense)) / \(p($0.againstBest))" }.joined(separator: " | ") + " |")
+        }
+        return lines
+    }
+
     private func stderrTable() -> [String] {
         let tasks = results.accuracyTasks
         guard !tasks.isEmpty else { return ["No accuracy tasks in this sweep."] }
-        var lines = ["| method | sparsity | " + tasks.map { TaskCatalog.spec($0)?.title ?? $0 }.joined(separator: " | ") + " | n |",
-                     "|---|---|" + tasks.map { _ in "---:" }.joined(separator: "|") + "|---:|"]
+        var lines = ["| method | sparsity | " + tasks.map { TaskCatalog.spec($0)?.title ?? $0 }.joined(separator: " | ") + " | average: 95% interval | n |",
+                     "|---|---|" + tasks.map { _ in "---:" }.joined(separator: "|") + "|---:|---:|"]
         for row in results.rows {
+            let interval = results.averageAccuracyInterval(row, metric: SweepResults.paperMetric)
             let cells = tasks.map { task in
                 row.values[task]?[SweepResults.paperMetric(task)]?.stderr.map { String(format: "±%.2f", 100 * $0) } ?? "-"
-            }
+            } + [interval.map { String(format: "%.2f–%.2f", 100 * $0.lowerBound, 100 * $0.upperBound) } ?? "-"]
             let ns = Set(tasks.compactMap { row.values[$0]?[SweepResults.paperMetric($0)]?.n }).sorted().map(String.init).joined(separator: "/")
             lines.append("| \(row.method) | \(row.isDense ? "0" : Self.fraction(row.sparsity)) | " + cells.joined(separator: " | ") + " | \(ns) |")
         }

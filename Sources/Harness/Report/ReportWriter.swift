@@ -3,7 +3,8 @@ import Runtime
 import Tasks
 
 /// `bip report`: writes a sweep's `report.md`, `results.csv` and SVG plots (perplexity on a log
-/// scale and average accuracy against sparsity, one line per method, the dense level dashed).
+/// scale and average accuracy against sparsity, one line per method with 95% bootstrap intervals,
+/// the dense level dashed, and chance dotted on the accuracy plot).
 public struct ReportWriter {
     public let store: ResultStore
     public let sweepName: String
@@ -37,11 +38,13 @@ public struct ReportWriter {
 
     static func plots(_ results: SweepResults) -> [(String, String, SVGLinePlot)] {
         let methods = results.config.methods
-        // Each method's line starts at the dense model (sparsity 0).
-        func series(_ value: (SweepResults.Row) -> Double?) -> [SVGLinePlot.Series] {
-            let start = results.dense.flatMap(value).map { [(x: 0.0, y: $0)] } ?? []
+        // Each method's line starts at the dense model (sparsity 0); a point's interval where its run has one.
+        func series(_ value: (SweepResults.Row) -> Double?, _ interval: (SweepResults.Row) -> ClosedRange<Double>?) -> [SVGLinePlot.Series] {
+            let start = results.dense.flatMap { dense in value(dense).map { [SVGLinePlot.Point(x: 0, y: $0, interval: interval(dense))] } } ?? []
             return methods.compactMap { method in
-                let points = results.rows.filter { $0.method == method }.compactMap { row in value(row).map { (x: row.sparsity, y: $0) } }
+                let points = results.rows.filter { $0.method == method }.compactMap { row in
+                    value(row).map { SVGLinePlot.Point(x: row.sparsity, y: $0, interval: interval(row)) }
+                }
                 return points.isEmpty ? nil : SVGLinePlot.Series(name: method, points: start + points)
             }
         }
@@ -49,21 +52,26 @@ public struct ReportWriter {
         for task in results.perplexityTasks {
             let title = TaskCatalog.spec(task)?.title ?? task
             let value: (SweepResults.Row) -> Double? = { $0.values[task]?["ppl"]?.value }
-            let s = series(value)
+            let s = series(value) { results.perplexityInterval($0, task: task) }
             guard !s.isEmpty else { continue }
-            plots.append(("\(task)-ppl.svg", "\(title) perplexity against sparsity",
+            plots.append(("\(task)-ppl.svg", "\(title) perplexity against sparsity, with 95% bootstrap intervals over windows",
                           SVGLinePlot(title: "\(title) perplexity (log scale)", xLabel: "sparsity (fraction of parameters removed)",
                                       yLabel: "perplexity", logY: true, series: s,
-                                      reference: results.dense.flatMap(value).map { ("dense", $0) })))
+                                      references: results.dense.flatMap(value).map { [.init(label: "dense", y: $0)] } ?? [])))
         }
         if !results.accuracyTasks.isEmpty {
             let value: (SweepResults.Row) -> Double? = { results.average($0, metric: SweepResults.paperMetric).map { 100 * $0 } }
-            let s = series(value)
+            let s = series(value) { row in
+                results.averageAccuracyInterval(row, metric: SweepResults.paperMetric).map { 100 * $0.lowerBound...100 * $0.upperBound }
+            }
+            let chance = results.accuracyTasks.compactMap(SweepResults.chanceLevel)
             if !s.isEmpty {
-                plots.append(("average-accuracy.svg", "average zero-shot accuracy against sparsity",
+                plots.append(("average-accuracy.svg", "average zero-shot accuracy against sparsity, with 95% bootstrap intervals over documents",
                               SVGLinePlot(title: "Average accuracy, \(results.accuracyTasks.count) tasks (paper metrics)",
-                                          xLabel: "sparsity (fraction of parameters removed)", yLabel: "accuracy (%)", logY: false,
-                                          series: s, reference: results.dense.flatMap(value).map { ("dense", $0) })))
+                                          xLabel: "sparsity (fraction of parameters removed)", yLabel: "accuracy (%)", logY: false, series: s,
+                                          references: (results.dense.flatMap(value).map { [.init(label: "dense", y: $0)] } ?? [])
+                                              + (chance.count == results.accuracyTasks.count
+                                                  ? [.init(label: "chance", y: 100 * chance.reduce(0, +) / Double(chance.count), dash: "2 3", color: "#7f7f7f")] : []))))
             }
         }
         return plots

@@ -1,11 +1,27 @@
 import Foundation
 
-/// A line plot as a standalone SVG: one line with markers per series, an optional dashed
-/// reference level (the dense model), axes with ticks, and a legend. Linear or log10 y axis.
+/// A line plot as a standalone SVG: one line with markers per series, each point with its error
+/// bar where it has an interval, dashed reference levels (the dense model, chance), axes with
+/// ticks, and a legend. Linear or log10 y axis.
 struct SVGLinePlot {
+    struct Point {
+        let x: Double
+        let y: Double
+        /// The point's interval (95%), drawn as an error bar.
+        var interval: ClosedRange<Double>? = nil
+    }
+
     struct Series {
         let name: String
-        let points: [(x: Double, y: Double)]
+        let points: [Point]
+    }
+
+    /// A horizontal level across the plot, dashed with `dash` (an SVG dash array) in `color`.
+    struct Reference {
+        let label: String
+        let y: Double
+        var dash = "6 4"
+        var color = "black"
     }
 
     let title: String
@@ -13,7 +29,7 @@ struct SVGLinePlot {
     let yLabel: String
     let logY: Bool
     let series: [Series]
-    let reference: (label: String, y: Double)?
+    let references: [Reference]
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
 
@@ -21,7 +37,8 @@ struct SVGLinePlot {
     private let left = 70.0, right = 190.0, top = 40.0, bottom = 55.0
 
     var svg: String {
-        let ys: [Double] = series.flatMap { $0.points.map(\.y) } + (reference.map { [$0.y] } ?? [])
+        let ys: [Double] = series.flatMap { $0.points.flatMap { [$0.y] + ($0.interval.map { [$0.lowerBound, $0.upperBound] } ?? []) } }
+            + references.map(\.y)
         let xs: [Double] = series.flatMap { $0.points.map(\.x) } + [0]
         guard let yMin0 = ys.min(), let yMax0 = ys.max(), let xMax0 = xs.max() else { return "" }
         let xMax = xMax0 > 0 ? xMax0 : 1
@@ -52,11 +69,11 @@ struct SVGLinePlot {
         out.append("<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"black\"/>")
         out.append("<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>")
         out.append("<text transform=\"translate(18 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>")
-        var legend: [(String, String, Bool)] = []
-        if let reference {
+        var legend: [(label: String, color: String, dash: String?)] = []
+        for reference in references {
             let y = sy(reference.y)
-            out.append("<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"black\" stroke-dasharray=\"6 4\"/>")
-            legend.append((reference.label, "black", true))
+            out.append("<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"\(reference.color)\" stroke-dasharray=\"\(reference.dash)\"/>")
+            legend.append((reference.label, reference.color, reference.dash))
         }
         for (i, s) in series.enumerated() {
             let color = Self.palette[i % Self.palette.count]
@@ -65,19 +82,24 @@ struct SVGLinePlot {
                 out.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"" + points.map { "\(f(sx($0.x))),\(f(sy($0.y)))" }.joined(separator: " ") + "\"/>")
             }
             for p in points {
+                if let interval = p.interval {
+                    // Bars of different series at one sparsity are set a little apart, so none hides another.
+                    let x = sx(p.x) + (Double(i) - Double(series.count - 1) / 2) * 5, low = sy(interval.lowerBound), high = sy(interval.upperBound)
+                    out.append("<path d=\"M\(f(x)),\(f(low))V\(f(high))M\(f(x - 4)),\(f(low))h8M\(f(x - 4)),\(f(high))h8\" stroke=\"\(color)\" stroke-width=\"1.2\" fill=\"none\"/>")
+                }
                 out.append("<circle cx=\"\(f(sx(p.x)))\" cy=\"\(f(sy(p.y)))\" r=\"4\" fill=\"\(color)\"/>")
             }
-            legend.append((s.name, color, false))
+            legend.append((s.name, color, nil))
         }
         for (i, entry) in legend.enumerated() {
             let y = top + 12 + Double(i) * 22, x = left + plotW + 16
-            if entry.2 {
-                out.append("<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 26))\" y2=\"\(f(y))\" stroke=\"black\" stroke-dasharray=\"6 4\"/>")
+            if let dash = entry.dash {
+                out.append("<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 26))\" y2=\"\(f(y))\" stroke=\"\(entry.color)\" stroke-dasharray=\"\(dash)\"/>")
             } else {
-                out.append("<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 26))\" y2=\"\(f(y))\" stroke=\"\(entry.1)\" stroke-width=\"2\"/>")
-                out.append("<circle cx=\"\(f(x + 13))\" cy=\"\(f(y))\" r=\"4\" fill=\"\(entry.1)\"/>")
+                out.append("<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 26))\" y2=\"\(f(y))\" stroke=\"\(entry.color)\" stroke-width=\"2\"/>")
+                out.append("<circle cx=\"\(f(x + 13))\" cy=\"\(f(y))\" r=\"4\" fill=\"\(entry.color)\"/>")
             }
-            out.append("<text x=\"\(f(x + 34))\" y=\"\(f(y + 4))\">\(Self.escape(entry.0))</text>")
+            out.append("<text x=\"\(f(x + 34))\" y=\"\(f(y + 4))\">\(Self.escape(entry.label))</text>")
         }
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"

@@ -12,6 +12,10 @@ public struct SweepResults: Sendable {
     public let runs: [Int64: EvalRun]
     /// The metrics of each run, by run id.
     public let metrics: [Int64: [TaskMetric]]
+    /// The per-document samples of each run's zero-shot tasks: run id -> task -> samples in document order.
+    public let samples: [Int64: [String: [DocumentSample]]]
+    /// The perplexity windows of each run's corpora: run id -> task -> windows in order.
+    public let windows: [Int64: [String: [PerplexityWindow]]]
     public let rows: [Row]
 
     /// One row of the report's tables.
@@ -25,6 +29,9 @@ public struct SweepResults: Sendable {
         public let values: [String: [String: Value]]
 
         public var isDense: Bool { method == SweepJobSpec.denseMethod }
+
+        /// The row's one evaluation run, for the paired tests; nil for a row of several seeds.
+        public var runID: Int64? { jobs.count == 1 ? jobs[0].evalRunID : nil }
 
         public func mean(_ key: KeyPath<SweepJob, Double?>) -> Double? {
             let xs = jobs.compactMap { $0[keyPath: key] }
@@ -56,10 +63,18 @@ public struct SweepResults: Sendable {
         let config = try JSONDecoder().decode(SweepConfig.self, from: Data(sweep.config.utf8))
         let jobs = try store.jobs(sweepID: sweep.id!)
         var runs: [Int64: EvalRun] = [:], metrics: [Int64: [TaskMetric]] = [:]
+        var samples: [Int64: [String: [DocumentSample]]] = [:], windows: [Int64: [String: [PerplexityWindow]]] = [:]
         for job in jobs {
             guard let id = job.evalRunID else { continue }
             runs[id] = try store.run(id: id)
             metrics[id] = try store.metrics(runID: id)
+            for task in config.tasks {
+                if isPerplexity(task) {
+                    windows[id, default: [:]][task] = try store.windows(runID: id, task: task)
+                } else {
+                    samples[id, default: [:]][task] = try store.samples(runID: id, task: task)
+                }
+            }
         }
         var rows: [Row] = []
         var keys: [String] = []
@@ -86,7 +101,8 @@ public struct SweepResults: Sendable {
             }
             rows.append(Row(method: group[0].methodLabel, sparsity: group[0].sparsity, jobs: group, values: values))
         }
-        return SweepResults(sweep: sweep, config: config, jobs: jobs, runs: runs, metrics: metrics, rows: rows)
+        return SweepResults(sweep: sweep, config: config, jobs: jobs, runs: runs, metrics: metrics, samples: samples,
+                            windows: windows, rows: rows)
     }
 
     /// The metric the paper tables quote for `task` (docs/evaluation-protocol.md, "The metric the

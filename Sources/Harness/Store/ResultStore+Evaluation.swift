@@ -14,8 +14,8 @@ extension ResultStore {
             startedAt: ISO8601DateFormatter().string(from: time)))
     }
 
-    /// Stores one evaluated task of run `runID`: its metrics and per-document samples, in one
-    /// transaction.
+    /// Stores one evaluated task of run `runID`: its metrics, per-document samples and perplexity
+    /// windows, in one transaction.
     public func record(_ outcome: TaskOutcome, runID: Int64) throws {
         let detail = String(decoding: try JSONSerialization.data(withJSONObject: outcome.detail, options: .sortedKeys), as: UTF8.self)
         let encoder = JSONEncoder()
@@ -28,6 +28,9 @@ extension ResultStore {
                                loglikelihoods: String(decoding: try encoder.encode($0.loglikelihoods), as: UTF8.self),
                                continuationTokens: String(decoding: try encoder.encode($0.continuationTokens), as: UTF8.self),
                                gold: $0.gold, predictionAcc: $0.predictionAcc, predictionAccNorm: $0.predictionAccNorm)
+            },
+            windows: outcome.windows.enumerated().map {
+                PerplexityWindow(runID: runID, task: outcome.task, windowIndex: $0.offset, nllSum: $0.element.nllSum, tokens: $0.element.tokens)
             })
     }
 }

@@ -140,6 +140,16 @@ public final class ResultStore: Sendable {
             try db.drop(table: SweepJob.databaseTableName)
             try db.rename(table: "sweep_job_v3", to: SweepJob.databaseTableName)
         }
+        migrator.registerMigration("v5: perplexity windows") { db in
+            try db.create(table: PerplexityWindow.databaseTableName) { t in
+                t.column("run_id", .integer).notNull().references(EvalRun.databaseTableName, onDelete: .cascade)
+                t.column("task", .text).notNull()
+                t.column("window_index", .integer).notNull()
+                t.column("nll_sum", .double).notNull()
+                t.column("tokens", .integer).notNull()
+                t.primaryKey(["run_id", "task", "window_index"])
+            }
+        }
         return migrator
     }
 
@@ -174,11 +184,13 @@ public final class ResultStore: Sendable {
         }
     }
 
-    /// Stores one task's metrics and samples in one transaction: all of the task or none of it.
-    public func record(_ metrics: [TaskMetric], samples: [DocumentSample]) throws {
+    /// Stores one task's metrics, samples and perplexity windows in one transaction: all of the
+    /// task or none of it.
+    public func record(_ metrics: [TaskMetric], samples: [DocumentSample], windows: [PerplexityWindow] = []) throws {
         try write { db in
             for metric in metrics { try metric.upsert(db) }
             for sample in samples { try sample.upsert(db) }
+            for window in windows { try window.upsert(db) }
         }
     }
 
@@ -190,6 +202,11 @@ public final class ResultStore: Sendable {
 
     public func samples(runID: Int64, task: String) throws -> [DocumentSample] {
         try read { try DocumentSample.filter(Column("run_id") == runID && Column("task") == task).order(Column("doc_index")).fetchAll($0) }
+    }
+
+    /// The stored windows of perplexity corpus `task` in run `runID`, in window order.
+    public func windows(runID: Int64, task: String) throws -> [PerplexityWindow] {
+        try read { try PerplexityWindow.filter(Column("run_id") == runID && Column("task") == task).order(Column("window_index")).fetchAll($0) }
     }
 
     public func runs() throws -> [EvalRun] { try read { try EvalRun.order(Column("id")).fetchAll($0) } }

@@ -104,3 +104,38 @@ public struct DocumentSample: Codable, FetchableRecord, PersistableRecord, Senda
         case predictionAcc = "prediction_acc", predictionAccNorm = "prediction_acc_norm"
     }
 }
+
+/// One window of a perplexity corpus in a run: the sum of its tokens' NLL (Float64) and how many
+/// tokens it scored. Their NLL sums added in window order, divided by the tokens, give the
+/// stored `ppl` back exactly (`perplexity(of:)`).
+public struct PerplexityWindow: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "perplexity_window"
+    public var runID: Int64
+    public var task: String
+    public var windowIndex: Int
+    public var nllSum: Double
+    public var tokens: Int
+
+    public init(runID: Int64, task: String, windowIndex: Int, nllSum: Double, tokens: Int) {
+        self.runID = runID
+        self.task = task
+        self.windowIndex = windowIndex
+        self.nllSum = nllSum
+        self.tokens = tokens
+    }
+
+    /// exp(Σ NLL sums / Σ tokens), summed in the order given.
+    public static func perplexity(of windows: [PerplexityWindow]) -> Double {
+        var nll = 0.0, tokens = 0
+        for window in windows {
+            nll += window.nllSum
+            tokens += window.tokens
+        }
+        return exp(nll / Double(tokens))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case task, tokens
+        case runID = "run_id", windowIndex = "window_index", nllSum = "nll_sum"
+    }
+}

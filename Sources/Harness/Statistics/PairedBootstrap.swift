@@ -1,0 +1,46 @@
+import Foundation
+import Runtime
+
+/// A seeded bootstrap over units in strata (windows of a corpus, documents of each task): every
+/// resample draws, stratum by stratum in order, as many unit indices with replacement as the
+/// stratum holds, all from one `SeededGenerator(seed)`, so the same inputs give the same numbers.
+/// Paired: the statistic sees the same drawn indices for both results it compares.
+public struct PairedBootstrap: Sendable {
+    public let resamples: Int
+    public let seed: UInt64
+
+    public init(resamples: Int = 1000, seed: UInt64 = 16) {
+        precondition(resamples > 1)
+        self.resamples = resamples
+        self.seed = seed
+    }
+
+    /// `statistic` of each resample, in draw order; `strata` holds each stratum's unit count.
+    public func distribution(strata: [Int], statistic: ([[Int]]) -> Double) -> [Double] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<resamples).map { _ in
+            statistic(strata.map { count in (0..<count).map { _ in generator.index(below: count) } })
+        }
+    }
+
+    /// The two-sided p-value of "the paired difference is 0": the observed difference over the
+    /// standard deviation of the resampled ones, referred to the normal distribution,
+    /// p = erfc(|observed| / (sd · √2)); 1 when nothing varies and nothing differs, 0 when nothing
+    /// varies but the results differ. (A count of resamples beyond the observed one cannot go below
+    /// 1 / resamples, too coarse for a correction over a table's many comparisons.)
+    public func pValue(observed: Double, strata: [Int], difference: ([[Int]]) -> Double) -> Double {
+        let draws = distribution(strata: strata, statistic: difference)
+        let mean = draws.reduce(0, +) / Double(draws.count)
+        let sd = (draws.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(draws.count - 1)).squareRoot()
+        guard sd > 0 else { return observed == 0 ? 1 : 0 }
+        return erfc(abs(observed) / (sd * 2.0.squareRoot()))
+    }
+
+    /// The percentile interval holding the central `level` of the resampled statistic: the
+    /// order statistics at ⌊(1 − level) / 2 · resamples⌋ and the mirror position.
+    public func interval(strata: [Int], level: Double = 0.95, statistic: ([[Int]]) -> Double) -> ClosedRange<Double> {
+        let draws = distribution(strata: strata, statistic: statistic).sorted()
+        let k = Int(((1 - level) / 2 * Double(resamples)).rounded(.down))
+        return draws[k]...draws[resamples - 1 - k]
+    }
+}
