@@ -116,14 +116,6 @@ public struct PerplexityWindow: Codable, FetchableRecord, PersistableRecord, Sen
     public var nllSum: Double
     public var tokens: Int
 
-    public init(runID: Int64, task: String, windowIndex: Int, nllSum: Double, tokens: Int) {
-        self.runID = runID
-        self.task = task
-        self.windowIndex = windowIndex
-        self.nllSum = nllSum
-        self.tokens = tokens
-    }
-
     /// exp(Σ NLL sums / Σ tokens), summed in the order given.
     public static func perplexity(of windows: [PerplexityWindow]) -> Double {
         var nll = 0.0, tokens = 0
