@@ -36,8 +36,10 @@ public struct ReportWriter {
     }
 
     static func plots(_ results: SweepResults) -> [(String, String, SVGLinePlot)] {
-        let methods = results.config.methods
-        // Each method's line starts at the dense model (sparsity 0).
+        // One line per method as shown (with its departures from the paper setting), in plan
+        // order, each starting at the dense model (sparsity 0).
+        var methods: [String] = []
+        for job in results.jobs where !job.isDense && !job.tuned && !methods.contains(job.methodLabel) { methods.append(job.methodLabel) }
         func series(_ value: (SweepResults.Row) -> Double?) -> [SVGLinePlot.Series] {
             let start = results.dense.flatMap(value).map { [(x: 0.0, y: $0)] } ?? []
             return methods.compactMap { method in

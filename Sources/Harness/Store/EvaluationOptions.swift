@@ -1,3 +1,4 @@
+import BIP
 import Foundation
 import Tasks
 
@@ -15,7 +16,7 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
     /// The sweep job a run evaluates: its sweep, pruning and source model.
     public struct Sweep: Codable, Equatable, Sendable {
         public var name: String
-        /// The job's method as shown in reports (`dense`, `bip`, `bip w/ tune`).
+        /// The job's method and tune (`dense`, `bip`, `bip w/ tune`; `SweepJobSpec.methodAndTune`).
         public var method: String
         public var sparsity: Double
         public var seed: UInt64
@@ -25,9 +26,12 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
         public var calibration: String?
         /// The recovery tune of a tuned variant; nil (stored as null) otherwise.
         public var tune: SweepTune?
+        /// The pruning's departures from the method's paper setting; nil (not stored) when it
+        /// has none, so such a run's options read as before they existed.
+        public var pruning: PruningOverrides?
 
         public init(name: String, method: String, sparsity: Double, seed: UInt64, sourceSHA256: String,
-                    evalProtocol: EvalProtocol, calibration: String?, tune: SweepTune?) {
+                    evalProtocol: EvalProtocol, calibration: String?, tune: SweepTune?, pruning: PruningOverrides? = nil) {
             self.name = name
             self.method = method
             self.sparsity = sparsity
@@ -36,10 +40,11 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
             self.evalProtocol = evalProtocol
             self.calibration = calibration
             self.tune = tune
+            self.pruning = pruning
         }
 
         enum CodingKeys: String, CodingKey {
-            case method, sparsity, seed, calibration, tune
+            case method, sparsity, seed, calibration, tune, pruning
             case name = "sweep", sourceSHA256 = "source_sha256", evalProtocol = "protocol"
         }
 
@@ -53,6 +58,7 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
             try c.encode(evalProtocol, forKey: .evalProtocol)
             if let calibration { try c.encode(calibration, forKey: .calibration) } else { try c.encodeNil(forKey: .calibration) }
             if let tune { try c.encode(tune, forKey: .tune) } else { try c.encodeNil(forKey: .tune) }
+            try c.encodeIfPresent(pruning, forKey: .pruning)
         }
     }
 

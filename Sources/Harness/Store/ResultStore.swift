@@ -165,6 +165,44 @@ public final class ResultStore: Sendable {
             try db.drop(table: SweepJob.databaseTableName)
             try db.rename(table: "sweep_job_v3", to: SweepJob.databaseTableName)
         }
+        migrator.registerMigration("v4: pruning settings of sweep jobs") { db in
+            // A job's departures from its method's paper setting, NULL where it keeps the paper's.
+            // The unique key takes them in; as SQLite's unique constraints treat NULLs as distinct,
+            // the key is an index on the columns with NULL read as ''.
+            try db.create(table: "sweep_job_v4") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("sweep_id", .integer).notNull().references(SweepRecord.databaseTableName, onDelete: .cascade)
+                t.column("position", .integer).notNull()
+                t.column("method", .text).notNull()
+                t.column("sparsity", .double).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("tuned", .boolean).notNull().defaults(to: false)
+                t.column("allocation", .text)
+                t.column("statistics", .text)
+                t.column("bias_compensation", .boolean)
+                t.column("layers", .text)
+                t.column("status", .text).notNull()
+                t.column("error", .text)
+                t.column("attempts", .integer).notNull()
+                t.column("model_path", .text)
+                t.column("eval_run_id", .integer).references(EvalRun.databaseTableName, onDelete: .setNull)
+                t.column("prune_detail", .text)
+                t.column("parameters", .integer)
+                t.column("macs_per_token", .double)
+                t.column("peak_memory_bytes", .integer)
+                t.column("tokens_per_second", .double)
+                t.column("dense_tokens_per_second", .double)
+            }
+            let kept = "sweep_id, position, method, sparsity, seed, tuned, status, error, attempts, model_path, eval_run_id, "
+                + "prune_detail, parameters, macs_per_token, peak_memory_bytes, tokens_per_second, dense_tokens_per_second"
+            try db.execute(sql: "INSERT INTO sweep_job_v4 (id, \(kept)) SELECT id, \(kept) FROM sweep_job")
+            try db.drop(table: SweepJob.databaseTableName)
+            try db.rename(table: "sweep_job_v4", to: SweepJob.databaseTableName)
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX sweep_job_key ON sweep_job (sweep_id, method, sparsity, seed, tuned,
+                    IFNULL(allocation, ''), IFNULL(statistics, ''), IFNULL(bias_compensation, ''), IFNULL(layers, ''))
+                """)
+        }
         return migrator
     }
 
