@@ -45,8 +45,8 @@ public struct PruningOverrides: Hashable, Sendable, Codable {
 
     /// Why `method` cannot be pruned with these overrides on any model, nil when it can.
     public func refusal(for method: any ImportanceMethod) -> String? {
-        let readers = ImportanceMethods.names.filter { (try? ImportanceMethods.named($0).reads.readsStatistics) == true }
         if !method.reads.readsStatistics, statistics != nil || biasCompensation != nil {
+            let readers = ImportanceMethods.names.filter { (try? ImportanceMethods.named($0).reads.readsStatistics) == true }
             return "\(method.name) reads no calibration statistics, so --statistics and --bias-compensation do not apply to it "
                 + "(they apply to \(readers.joined(separator: ", ")))"
         }
