@@ -15,8 +15,8 @@ public struct BIPImportance: ImportanceMethod, StatisticsScorer {
 
     public let variant: Variant
     public var name: String { variant.rawValue }
-    public var reads: ImportanceInput { .statistics(self, .oneShot) }
-    public var paperSetting: PruningSetting { .standard }
+    public var reads: ImportanceInput { .statistics(self) }
+    public var paperSetting: PruningSetting { PruningSetting(allocation: .uniform, biasCompensation: false, statistics: .oneShot) }
 
     public init(variant: Variant) { self.variant = variant }
 

@@ -7,8 +7,8 @@ import Runtime
 /// globally and compensates the removed channels' mean contribution with a bias.
 public struct FLAPImportance: ImportanceMethod, StatisticsScorer {
     public var name: String { "flap" }
-    public var reads: ImportanceInput { .statistics(self, .oneShot) }
-    public var paperSetting: PruningSetting { PruningSetting(allocation: .global, biasCompensation: true) }
+    public var reads: ImportanceInput { .statistics(self) }
+    public var paperSetting: PruningSetting { PruningSetting(allocation: .global, biasCompensation: true, statistics: .oneShot) }
 
     public init() {}
 

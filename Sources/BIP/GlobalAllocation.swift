@@ -1,16 +1,18 @@
 import Runtime
 
 /// Global allocation (FLAP's AL-AM): each layer's head scores and channel scores are
-/// standardized (unless their `scale` says they already are), all units of the range are sorted by score,
+/// standardized (unless their `scale` says they already are, or `standardizing` is false: the
+/// `global-raw` allocation, which compares the scores as the method computes them), all units of the range are sorted by score,
 /// and the lowest go first, each weighted by its actual parameter cost (a KV head's cost joins
 /// its last query head), up to the prefix whose removed parameters are closest to the target.
 /// A layer keeps at least one head and one channel.
 public enum GlobalAllocation {
-    public static func plans(model: LlamaModel, scores: [Int: UnitScores], removing target: Double) -> [Int: LayerPlan] {
+    public static func plans(model: LlamaModel, scores: [Int: UnitScores], removing target: Double,
+                             standardizing: Bool) -> [Int: LayerPlan] {
         struct Unit { let score: Double; let layer: Int; let isHead: Bool; let index: Int }
         var units: [Unit] = []
         for (l, s) in scores {
-            let standardize = s.scale == .raw
+            let standardize = standardizing && s.scale == .raw
             let heads = standardize ? ScoreMath.standardized(s.heads) : s.heads
             let channels = standardize ? ScoreMath.standardized(s.channels) : s.channels
             units += heads.enumerated().map { Unit(score: $0.element, layer: l, isHead: true, index: $0.offset) }

@@ -4,8 +4,8 @@ import Runtime
 public enum ImportanceInput: Sendable {
     /// The weights only: no calibration data.
     case weights(any WeightScorer)
-    /// Calibration statistics of each layer, taken in the given pass.
-    case statistics(any StatisticsScorer, StatisticsPass)
+    /// Calibration statistics of each layer, taken in the pass the `PruningSetting` says.
+    case statistics(any StatisticsScorer)
     /// Gradients of the calibration loss, by default on the method's own calibration.
     case gradients(any GradientScorer, calibration: CalibrationSource)
 
@@ -15,19 +15,19 @@ public enum ImportanceInput: Sendable {
         return true
     }
 
-    /// Whether pruning reads the dense model's statistics, taken in one pass (and so shareable
-    /// across methods and sparsities).
-    public var readsDenseStatistics: Bool {
-        if case .statistics(_, .oneShot) = self { return true }
+    /// Whether the method scores from calibration statistics (and so has a statistics pass and
+    /// may compensate removed units with a bias).
+    public var readsStatistics: Bool {
+        if case .statistics = self { return true }
         return false
     }
 }
 
-/// When a layer's calibration statistics are taken.
-public enum StatisticsPass: String, Sendable, CaseIterable {
+/// When a layer's calibration statistics are taken (`--statistics`).
+public enum StatisticsPass: String, Sendable, CaseIterable, Codable {
     /// On the dense model, every layer in one calibration pass.
     case oneShot = "one-shot"
-    /// Each layer's after the earlier layers were pruned (Wanda-sp's); allocation is then uniform.
+    /// Each layer's after the earlier layers were pruned (Wanda-sp's); allocation must then be uniform.
     case sequential
 }
 

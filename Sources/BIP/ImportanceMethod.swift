@@ -24,11 +24,14 @@ public enum ScoreScale: Sendable {
 }
 
 /// How pruned units are spread over the layers (`--allocation`).
-public enum Allocation: String, Sendable, CaseIterable {
+public enum Allocation: String, Sendable, CaseIterable, Codable {
     /// Every pruned layer loses the same fraction of its parameters.
     case uniform
     /// FLAP's AL-AM: one threshold over the per-layer standardized scores of all units, weighted by cost.
     case global
+    /// One threshold over the scores as the method computes them, not standardized per layer,
+    /// weighted by cost (for scores that share one scale across units and layers, as LLM-BIP's).
+    case globalRaw = "global-raw"
 }
 
 /// A way to score heads and FFN channels. Each method is a small type that says once what it

@@ -10,11 +10,6 @@ public enum LayerRange {
     /// Parses `all` or `A..<B` against a model of `layerCount` layers; nil gives the default.
     public static func parse(_ text: String?, layerCount: Int) throws -> Range<Int> {
         guard let text else { return standard(layerCount: layerCount) }
-        if text == "all" { return 0..<layerCount }
-        let parts = text.components(separatedBy: "..<")
-        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), 0 <= a, a < b, b <= layerCount else {
-            throw PruningError("--layers '\(text)' is not 'all' or A..<B with 0 ≤ A < B ≤ \(layerCount)")
-        }
-        return a..<b
+        return try LayerSelection(parsing: text).range(layerCount: layerCount)
     }
 }

@@ -13,13 +13,13 @@ public enum Pruner {
         switch request.method.reads {
         case .weights(let scorer):
             return pruneOneShot(scope, statistics: nil, clock: &clock) { scorer.scores(layer: model.layers[$0], index: $0) }
-        case .statistics(let scorer, .oneShot):
+        case .statistics(let scorer) where scope.setting.statistics == .oneShot:
             let statistics = try denseStatistics(scope, precomputed: precomputed, progress: progress)
             clock.lap("statistics")
             return pruneOneShot(scope, statistics: statistics, clock: &clock) {
                 scorer.scores(layer: model.layers[$0], index: $0, statistics: statistics[$0]!)
             }
-        case .statistics(let scorer, .sequential):
+        case .statistics(let scorer):
             return pruneSequentially(scope, scorer: scorer, clock: &clock, progress: progress)
         case .gradients(let scorer, _):
             let scores = try scorer.scores(model: model, calibration: scope.calibration, layers: scope.layers, progress: progress)
@@ -67,8 +67,9 @@ public enum Pruner {
         case .uniform:
             let uniform = UniformAllocation(model: scope.model, range: scope.layers, removing: scope.target)
             return Dictionary(uniqueKeysWithValues: scores.map { l, s in (l, uniform.plan(layer: scope.model.layers[l], scores: s)) })
-        case .global:
-            return GlobalAllocation.plans(model: scope.model, scores: scores, removing: scope.target)
+        case .global, .globalRaw:
+            return GlobalAllocation.plans(model: scope.model, scores: scores, removing: scope.target,
+                                          standardizing: scope.setting.allocation == .global)
         }
     }
 

@@ -7,7 +7,8 @@ public struct PruningOutcome: Sendable {
     public let plans: [Int: LayerPlan]
     /// Every pruned layer's scores, by layer index.
     public let scores: [Int: UnitScores]
-    public let allocation: Allocation
+    /// How it was pruned besides the scores: the method's paper setting with the request's overrides.
+    public let setting: PruningSetting
     public let layers: Range<Int>
     public let before: ParameterAccounting
     public let after: ParameterAccounting
@@ -23,7 +24,7 @@ public struct PruningOutcome: Sendable {
         model = pruned
         self.plans = plans
         self.scores = scores
-        allocation = scope.setting.allocation
+        setting = scope.setting
         layers = scope.layers
         before = scope.before
         after = ParameterAccounting(pruned)

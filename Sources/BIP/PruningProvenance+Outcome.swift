@@ -5,10 +5,11 @@ extension PruningProvenance {
     public init(_ outcome: PruningOutcome, method: String, sparsityRequested: Double, calibration: CalibrationSet?,
                 seed: UInt64, sourceModel: String, sourceSHA256: String) {
         self.init(method: method, sparsityRequested: sparsityRequested, sparsityReached: outcome.sparsity,
-                  allocation: outcome.allocation.rawValue, layers: outcome.layers,
+                  allocation: outcome.setting.allocation.rawValue, layers: outcome.layers,
                   calibration: calibration.map { $0.source.description }, calibrationIsTestData: calibration?.isTestData ?? false,
                   seed: seed, sourceModel: sourceModel, sourceSHA256: sourceSHA256,
-                  kept: outcome.plans.mapValues(KeptUnits.init))
+                  kept: outcome.plans.mapValues(KeptUnits.init), statistics: outcome.setting.statistics?.rawValue,
+                  biasCompensation: outcome.setting.biasCompensation)
     }
 }
 

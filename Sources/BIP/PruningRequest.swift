@@ -1,28 +1,24 @@
 import Runtime
 
-/// What to prune: the method, the fraction of the model's total parameters to remove, which
-/// layers may be touched, and where the method's paper setting is overridden.
+/// What to prune: the method, the fraction of the model's total parameters to remove, and where
+/// the method's paper setting and the default layer range are overridden.
 public struct PruningRequest: Sendable {
     public var method: any ImportanceMethod
     public var sparsity: Double
-    /// nil: the method's paper setting's.
-    public var allocation: Allocation?
-    /// nil: `LayerRange.standard`.
-    public var layers: Range<Int>?
+    public var overrides: PruningOverrides
 
-    public init(method: any ImportanceMethod, sparsity: Double, allocation: Allocation? = nil, layers: Range<Int>? = nil) {
+    public init(method: any ImportanceMethod, sparsity: Double, overrides: PruningOverrides = PruningOverrides()) {
         self.method = method
         self.sparsity = sparsity
-        self.allocation = allocation
-        self.layers = layers
+        self.overrides = overrides
     }
 
     /// The method's paper setting with this request's overrides.
-    public var setting: PruningSetting {
-        var setting = method.paperSetting
-        if let allocation { setting.allocation = allocation }
-        return setting
-    }
+    public var setting: PruningSetting { overrides.applied(to: method.paperSetting) }
+
+    /// Whether pruning reads the dense model's statistics, taken in one pass (and so shareable
+    /// across methods and sparsities).
+    public var readsDenseStatistics: Bool { method.reads.readsStatistics && setting.statistics == .oneShot }
 }
 
 /// A request checked against a model and its calibration data: the layers it prunes, the
@@ -40,7 +36,8 @@ struct PruningScope {
 
     /// Throws a `PruningError` saying what is possible when `request` cannot be carried out.
     init(_ request: PruningRequest, model: LlamaModel, calibration: [[Int]]?) throws {
-        let range = request.layers ?? LayerRange.standard(layerCount: model.layers.count)
+        if let refusal = request.overrides.refusal(for: request.method) { throw PruningError(refusal) }
+        let range = try request.overrides.layers?.range(layerCount: model.layers.count) ?? LayerRange.standard(layerCount: model.layers.count)
         let setting = request.setting
         let before = ParameterAccounting(model)
         guard request.sparsity > 0, request.sparsity < 1 else {
@@ -55,9 +52,6 @@ struct PruningScope {
                                       request.sparsity, range.lowerBound, range.upperBound, reachable))
         }
         let method = request.method
-        if case .statistics(_, .sequential) = method.reads, setting.allocation != .uniform {
-            throw PruningError("\(method.name) allocates uniformly (each layer is pruned before the next layer's statistics are taken); use --allocation uniform")
-        }
         if method.reads.readsCalibration && (calibration ?? []).allSatisfy(\.isEmpty) {
             throw PruningError("\(method.name) needs calibration data, and the calibration set is empty")
         }

@@ -6,8 +6,8 @@ import Runtime
 /// were pruned; allocation is uniform.
 public struct WandaSPImportance: ImportanceMethod, StatisticsScorer {
     public var name: String { "wanda-sp" }
-    public var reads: ImportanceInput { .statistics(self, .sequential) }
-    public var paperSetting: PruningSetting { .standard }
+    public var reads: ImportanceInput { .statistics(self) }
+    public var paperSetting: PruningSetting { PruningSetting(allocation: .uniform, biasCompensation: false, statistics: .sequential) }
 
     public init() {}
 

@@ -13,7 +13,12 @@ struct PruneCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Importance method: \(ImportanceMethods.names.joined(separator: ", ")).") var method = "bip"
     @Option(help: "Fraction of the model's total parameters to remove, e.g. 0.2.") var sparsity: Double
-    @Option(help: "uniform or global (FLAP's); default: the method's own (global for flap, else uniform).") var allocation: String?
+    @Option(help: "uniform, global (FLAP's) or global-raw (one threshold over unstandardized scores); default: the method's own (global for flap, else uniform).")
+    var allocation: String?
+    @Option(help: "one-shot (dense statistics) or sequential (each layer's after the earlier layers were pruned), for the methods that read calibration statistics; default: the method's own (sequential for wanda-sp, else one-shot).")
+    var statistics: String?
+    @Option(name: .customLong("bias-compensation"), help: "on or off: removed units' mean output becomes a bias (FLAP's), for the methods that read calibration statistics; default: the method's own (on for flap, else off).")
+    var biasCompensation: String?
     @Option(help: "Layers to prune: all or A..<B (default: skip the first L/8 and the last L/16).") var layers: String?
     @Option(help: "Calibration source NAME:NxT with NAME c4, ptb or wikitext2 (test split). Default c4:128x128, or the method's own (llm-pruner-*: c4:10x64).")
     var calibration: String?
@@ -30,7 +35,13 @@ struct PruneCommand: ParsableCommand {
         guard sparsity > 0, sparsity < 1 else { throw ValidationError("--sparsity must lie strictly between 0 and 1") }
         guard Safetensors.DType(rawValue: dtype.uppercased()) != nil else { throw ValidationError("--dtype must be f32 or f16") }
         if let allocation, Allocation(rawValue: allocation) == nil {
-            throw ValidationError("--allocation must be uniform or global")
+            throw ValidationError("--allocation must be \(Allocation.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let statistics, StatisticsPass(rawValue: statistics) == nil {
+            throw ValidationError("--statistics must be \(StatisticsPass.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        if let biasCompensation, !["on", "off"].contains(biasCompensation) {
+            throw ValidationError("--bias-compensation must be on or off")
         }
     }
 
@@ -47,7 +58,11 @@ struct PruneCommand: ParsableCommand {
         }
         let method = try ImportanceMethods.named(self.method, seed: seed)
         let loaded = try modelOptions.load()
-        let range = try LayerRange.parse(layers, layerCount: loaded.model.layers.count)
+        let overrides = PruningOverrides(allocation: allocation.flatMap(Allocation.init(rawValue:)),
+                                         statistics: statistics.flatMap(StatisticsPass.init(rawValue:)),
+                                         biasCompensation: biasCompensation.map { $0 == "on" },
+                                         layers: try layers.map(LayerSelection.init(parsing:)))
+        if let refusal = overrides.refusal(for: method) { throw PruningError(refusal) }
         lap("load")
 
         var calibrationSet: CalibrationSet?
@@ -60,7 +75,7 @@ struct PruneCommand: ParsableCommand {
             lap("calibration")
         }
 
-        let request = PruningRequest(method: method, sparsity: sparsity, allocation: allocation.flatMap(Allocation.init(rawValue:)), layers: range)
+        let request = PruningRequest(method: method, sparsity: sparsity, overrides: overrides)
         let outcome = try Pruner.prune(loaded.model, request, calibration: calibrationSet?.sequences, progress: Console.status)
         seconds += outcome.seconds.map { ($0.phase, $0.seconds) }
         clock = Date()
@@ -98,7 +113,9 @@ struct PruneCommand: ParsableCommand {
                 "parameters_before": outcome.before.total, "parameters_after": outcome.after.total,
                 "attention_mlp_before": outcome.before.attentionAndMLP, "attention_mlp_after": outcome.after.attentionAndMLP,
                 "attention_mlp_sparsity": outcome.attentionAndMLPSparsity,
-                "allocation": outcome.allocation.rawValue,
+                "allocation": outcome.setting.allocation.rawValue,
+                "statistics": outcome.setting.statistics.map { $0.rawValue as Any } ?? NSNull(),
+                "bias_compensation": outcome.setting.biasCompensation,
                 "layer_range": "\(outcome.layers.lowerBound)..<\(outcome.layers.upperBound)",
                 "layers": layers.enumerated().map { ["index": $0.offset, "heads": $0.element.queryHeads,
                                                      "kv_heads": $0.element.kvHeads, "ffn": $0.element.ffnWidth] },
@@ -119,7 +136,10 @@ struct PruneCommand: ParsableCommand {
             formatter.groupingSeparator = ","
             return formatter.string(from: NSNumber(value: n)) ?? String(n)
         }
-        print("method          \(method) (allocation \(outcome.allocation.rawValue), layers \(outcome.layers.lowerBound)..<\(outcome.layers.upperBound))")
+        let setting = outcome.setting
+        print("method          \(method) (allocation \(setting.allocation.rawValue)"
+              + (setting.statistics.map { ", \($0.rawValue) statistics, bias compensation \(setting.biasCompensation ? "on" : "off")" } ?? "")
+              + ", layers \(outcome.layers.lowerBound)..<\(outcome.layers.upperBound))")
         if let calibrationSet {
             print("calibration     \(calibrationSet.source) seed \(seed), \(calibrationSet.sequences.count) sequences, \(calibrationSet.tokenCount) tokens\(calibrationSet.isTestData ? " (TEST DATA)" : "")")
         }

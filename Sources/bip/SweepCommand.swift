@@ -30,7 +30,15 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("tune-data"), help: "Tuning data for --tune: c4 (default) or an Alpaca JSONL file.") var tuneData: String?
     @Option(name: .customLong("tune-max-steps"), help: "Stop each --tune after this many optimizer steps.") var tuneMaxSteps: Int?
     @Option(name: .customLong("tune-batch"), help: "Examples per optimizer step of --tune (default 64).") var tuneBatch: Int?
-    @Option(help: "A JSON file with the sweep's fields (model, methods, sparsities, seeds, tasks, limit, protocol, seq_len, calibration, bench_seconds, bench_rounds, tune).")
+    @Option(help: "Comma-separated allocations to sweep each method over (uniform, global, global-raw); default: each method's own.")
+    var allocations: String?
+    @Option(help: "Comma-separated statistics passes (one-shot, sequential) for the methods that read calibration statistics; default: each method's own.")
+    var statistics: String?
+    @Option(name: .customLong("bias-compensation"), help: "Comma-separated on, off for the methods that read calibration statistics; default: each method's own.")
+    var biasCompensation: String?
+    @Option(help: "Comma-separated layer ranges to prune (A..<B or all); default: skip the first L/8 and the last L/16 layers.")
+    var layers: String?
+    @Option(help: "A JSON file with the sweep's fields (model, methods, sparsities, seeds, tasks, limit, protocol, seq_len, calibration, bench_seconds, bench_rounds, tune, allocations, statistics, bias_compensation, layers).")
     var config: String?
     @Flag(help: "The demonstration sweep: bip and wanda-sp at 0.2 on every task with --limit 30, report in reports/demo.") var demo = false
     @Option(help: "The sweep's name (default: derived from its configuration).") var name: String?
@@ -76,6 +84,7 @@ struct SweepCommand: ParsableCommand {
             "limit": limit.map(String.init), "protocol": evalProtocol, "seq-len": seqLen.map(String.init), "calibration": calibration,
             "bench-seconds": benchSeconds.map { "\($0)" }, "bench-rounds": benchRounds.map(String.init), "tune": tune ? "" : nil,
             "tune-data": tuneData, "tune-max-steps": tuneMaxSteps.map(String.init), "tune-batch": tuneBatch.map(String.init),
+            "allocations": allocations, "statistics": statistics, "bias-compensation": biasCompensation, "layers": layers,
         ]
         for option in SweepOption.all {
             guard let value = given[option.flag] else { fatalError("bip sweep has no option --\(option.flag)") }

@@ -27,7 +27,19 @@ final class PruningTests: XCTestCase {
         XCTAssertThrowsError(try CalibrationSource(parsing: "c4:0x128"))
         XCTAssertThrowsError(try CalibrationSource(parsing: "pile:4x4"))
         XCTAssertThrowsError(try LayerRange.parse("3..<31", layerCount: 30))
-        XCTAssertThrowsError(try Pruner.prune(model, PruningRequest(method: WandaSPImportance(), sparsity: 0.2, allocation: .global), calibration: [[1, 2]]))
+        XCTAssertThrowsError(try Pruner.prune(model, PruningRequest(method: WandaSPImportance(), sparsity: 0.2, overrides: .init(allocation: .global)),
+                                              calibration: [[1, 2]])) {
+            XCTAssertTrue(String(describing: $0).contains("sequential statistics need --allocation uniform"), String(describing: $0))
+        }
+        XCTAssertThrowsError(try Pruner.prune(model, PruningRequest(method: BIPImportance(variant: .standard), sparsity: 0.2,
+                                                                    overrides: .init(allocation: .globalRaw, statistics: .sequential)),
+                                              calibration: [[1, 2]]))
+        for overrides in [PruningOverrides(statistics: .oneShot), PruningOverrides(biasCompensation: false)] {
+            XCTAssertThrowsError(try Pruner.prune(model, PruningRequest(method: MagnitudeImportance(norm: .l1), sparsity: 0.2, overrides: overrides),
+                                                  calibration: nil)) {
+                XCTAssertTrue(String(describing: $0).contains("magnitude-l1 reads no calibration statistics"), String(describing: $0))
+            }
+        }
     }
 
     /// What each method reads, how its paper prunes, and which calibration it is pruned with.
@@ -35,17 +47,19 @@ final class PruningTests: XCTestCase {
         func reads(_ name: String) throws -> String {
             switch try ImportanceMethods.named(name).reads {
             case .weights: return "weights"
-            case .statistics(_, let pass): return "statistics \(pass.rawValue)"
+            case .statistics: return "statistics"
             case .gradients(_, let calibration): return "gradients \(calibration)"
             }
         }
         for name in ImportanceMethods.names {
-            let expected = name.hasPrefix("bip") || name == "flap" ? "statistics one-shot"
-                : name == "wanda-sp" ? "statistics sequential"
+            let expected = name.hasPrefix("bip") || name == "flap" || name == "wanda-sp" ? "statistics"
                 : name.hasPrefix("llm-pruner") ? "gradients c4:10x64" : "weights"
             XCTAssertEqual(try reads(name), expected, name)
             let setting = try ImportanceMethods.named(name).paperSetting
-            XCTAssertEqual(setting, name == "flap" ? PruningSetting(allocation: .global, biasCompensation: true) : .standard, name)
+            XCTAssertEqual(setting, name == "flap" ? PruningSetting(allocation: .global, biasCompensation: true, statistics: .oneShot)
+                                    : name == "wanda-sp" ? PruningSetting(allocation: .uniform, biasCompensation: false, statistics: .sequential)
+                                    : expected == "statistics" ? PruningSetting(allocation: .uniform, biasCompensation: false, statistics: .oneShot)
+                                    : .standard, name)
         }
         let sweeps = CalibrationSource.c4(sequences: 32, tokens: 256), requested = CalibrationSource.ptb(sequences: 4, tokens: 64)
         for (name, own) in [("bip", sweeps), ("wanda-sp", sweeps), ("magnitude-l1", sweeps), ("llm-pruner-vector", .c4(sequences: 10, tokens: 64))] {
@@ -53,8 +67,10 @@ final class PruningTests: XCTestCase {
             XCTAssertEqual(method.calibration(requested: nil, standard: sweeps), own, name)
             XCTAssertEqual(method.calibration(requested: requested, standard: sweeps), requested, name)
         }
-        XCTAssertEqual(PruningRequest(method: FLAPImportance(), sparsity: 0.2, allocation: .uniform).setting,
-                       PruningSetting(allocation: .uniform, biasCompensation: true))
+        XCTAssertEqual(PruningRequest(method: FLAPImportance(), sparsity: 0.2, overrides: .init(allocation: .uniform)).setting,
+                       PruningSetting(allocation: .uniform, biasCompensation: true, statistics: .oneShot))
+        XCTAssertEqual(PruningRequest(method: WandaSPImportance(), sparsity: 0.2, overrides: .init(statistics: .oneShot, biasCompensation: true)).setting,
+                       PruningSetting(allocation: .uniform, biasCompensation: true, statistics: .oneShot))
     }
 
     /// The C4 draw is deterministic, skips short documents and takes each document's first T tokens.

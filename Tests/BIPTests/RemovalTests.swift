@@ -42,7 +42,7 @@ final class RemovalTests: XCTestCase {
         let calibration = try CalibrationSet.draw(.c4(sequences: 4, tokens: 64), seed: 0, tokenizer: loaded.tokenizer,
                                                   data: DataDirectory(url: try TestModel.dataDirectory())).sequences
         let outcome = try Pruner.prune(loaded.model, PruningRequest(method: FLAPImportance(), sparsity: 0.1), calibration: calibration)
-        XCTAssertEqual(outcome.allocation, .global)
+        XCTAssertEqual(outcome.setting, PruningSetting(allocation: .global, biasCompensation: true, statistics: .oneShot))
         XCTAssertTrue(outcome.model.layers.contains { $0.down.bias != nil }, "FLAP compensates the removed channels with a bias")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bip-roundtrip-\(ProcessInfo.processInfo.processIdentifier)")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -22,10 +22,16 @@ final class SweepOptionTableTests: XCTestCase {
                         tasks: ["wikitext2", "piqa"], limit: 20, evalProtocol: .lmEval, seqLen: 64, calibration: "c4:32x128",
                         benchSeconds: 1.5, benchRounds: 2, tune: tune),
             SweepConfig(model: "smollm2-135m", methods: ["flap"], sparsities: [0.5], tasks: TaskCatalog.names),
+            SweepConfig(model: "smollm2-135m", methods: ["bip", "flap"], sparsities: [0.2], tasks: ["wikitext2"],
+                        allocations: [.uniform, .globalRaw], statistics: [.oneShot, .sequential], biasCompensation: [true, false],
+                        layers: [.range(2..<28), .all]),
         ]
         for config in configs {
             let line = SweepCommandLine.text(config, name: "n")
-            let arguments = line.replacingOccurrences(of: " \\\n    ", with: " ").split(separator: " ").dropFirst(2).map(String.init)
+            // The words as a shell passes them (no value here has a space, so quotes only wrap words).
+            let arguments = line.replacingOccurrences(of: " \\\n    ", with: " ").split(separator: " ").dropFirst(2)
+                .map { $0.replacingOccurrences(of: "'", with: "") }
+            XCTAssertEqual(line.contains("--layers '2..<28,all'"), config.layers != nil, line)
             let command = try XCTUnwrap(SweepCommand.parseAsRoot(arguments) as? SweepCommand)
             XCTAssertEqual(try command.requestedConfig(), config, line)
             XCTAssertEqual(command.name, "n")

@@ -7,7 +7,7 @@ extension ImportanceMethods {
     public static func scores(_ name: String, layer: DecoderLayer, index: Int, statistics: LayerStatistics) throws -> UnitScores {
         switch try named(name).reads {
         case .weights(let scorer): return scorer.scores(layer: layer, index: index)
-        case .statistics(let scorer, _): return scorer.scores(layer: layer, index: index, statistics: statistics)
+        case .statistics(let scorer): return scorer.scores(layer: layer, index: index, statistics: statistics)
         case .gradients: throw PruningError("\(name) scores from gradients of the whole model")
         }
     }

@@ -1,3 +1,4 @@
+import BIP
 import Foundation
 
 /// What identifies a result across runs and machines: the source model's sha256, how it was
@@ -11,14 +12,18 @@ public struct ResultKey: Codable, Hashable, Sendable, Comparable {
     public var limit: Int?
     public var task: String
     public var metric: String
+    /// The pruning's departures from the method's paper setting; nil (absent) when it has none,
+    /// so a paper-setting result keeps the key it had before they existed.
+    public var pruning: PruningOverrides?
 
     enum CodingKeys: String, CodingKey {
-        case method, sparsity, seed, limit, task, metric
+        case method, sparsity, seed, limit, task, metric, pruning
         case modelSHA256 = "model_sha256", evalProtocol = "protocol"
     }
 
     public var label: String {
-        let how = method == "dense" ? "dense" : String(format: "%@ @ %.2f seed %lld", method, sparsity, seed)
+        let shown = pruning.map { "\(method) (\($0.label))" } ?? method
+        let how = method == "dense" ? "dense" : String(format: "%@ @ %.2f seed %lld", shown, sparsity, seed)
         return "\(how) \(task) \(metric)" + (limit.map { " (limit \($0))" } ?? "")
     }
 
@@ -26,6 +31,7 @@ public struct ResultKey: Codable, Hashable, Sendable, Comparable {
         if (a.modelSHA256, a.method, a.sparsity, a.seed) != (b.modelSHA256, b.method, b.sparsity, b.seed) {
             return (a.modelSHA256, a.method, a.sparsity, a.seed) < (b.modelSHA256, b.method, b.sparsity, b.seed)
         }
+        if a.pruning != b.pruning { return (a.pruning?.key ?? "") < (b.pruning?.key ?? "") }
         return (a.evalProtocol, a.limit ?? -1, a.task, a.metric) < (b.evalProtocol, b.limit ?? -1, b.task, b.metric)
     }
 }
@@ -60,7 +66,8 @@ extension ResultStore {
             let base = ResultKey(
                 modelSHA256: options["source_sha256"] as? String ?? run.modelSHA256, method: method,
                 sparsity: options["sparsity"] as? Double ?? 0, seed: (options["seed"] as? NSNumber)?.int64Value ?? 0,
-                evalProtocol: run.evalProtocol, limit: options["limit"] as? Int, task: "", metric: "")
+                evalProtocol: run.evalProtocol, limit: options["limit"] as? Int, task: "", metric: "",
+                pruning: (try? JSONDecoder().decode(EvaluationOptions.self, from: Data(run.options.utf8)))?.sweep?.pruning)
             let metrics = try metrics(runID: id)
             var samplesByTask: [String: [DocumentSample]] = [:]
             for metric in metrics {

@@ -37,8 +37,10 @@ public struct ReportWriter {
     }
 
     static func plots(_ results: SweepResults) -> [(String, String, SVGLinePlot)] {
-        let methods = results.config.methods
-        // Each method's line starts at the dense model (sparsity 0); a point's interval where its run has one.
+        // One line per method as shown (with its departures from the paper setting), in plan
+        // order, each starting at the dense model (sparsity 0); a point's interval where its run has one.
+        var methods: [String] = []
+        for job in results.jobs where !job.isDense && !job.tuned && !methods.contains(job.methodLabel) { methods.append(job.methodLabel) }
         func series(_ value: (SweepResults.Row) -> Double?, _ interval: (SweepResults.Row) -> ClosedRange<Double>?) -> [SVGLinePlot.Series] {
             let start = results.dense.flatMap { dense in value(dense).map { [SVGLinePlot.Point(x: 0, y: $0, interval: interval(dense))] } } ?? []
             return methods.compactMap { method in

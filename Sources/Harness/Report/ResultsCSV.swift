@@ -1,18 +1,24 @@
 import Foundation
 
 /// `results.csv`: one tidy row per run × task × metric (plus task `efficiency` rows for the
-/// throughput figures), with a header, readable by pandas or a spreadsheet.
+/// throughput figures), with a header, readable by pandas or a spreadsheet. `method` is the
+/// method and its tune (`bip`, `bip w/ tune`); the pruning's departures from the method's paper
+/// setting are columns of their own (`allocation`, `statistics`, `bias_compensation` on/off,
+/// `layers`), empty where the job keeps the paper's.
 enum ResultsCSV {
-    static let header = ["sweep", "run_id", "model", "method", "sparsity", "seed", "task", "metric", "value", "stderr", "n", "protocol"]
+    static let header = ["sweep", "run_id", "model", "method", "sparsity", "seed", "task", "metric", "value", "stderr", "n", "protocol",
+                         "allocation", "statistics", "bias_compensation", "layers"]
 
     static func text(_ results: SweepResults) -> String {
         var lines = [header.joined(separator: ",")]
         for job in results.jobs where job.status == .done {
             guard let runID = job.evalRunID, let run = results.runs[runID] else { continue }
-            let prefix = [results.sweep.name, String(runID), results.config.model, job.methodLabel, number(job.sparsity), String(job.seed)]
+            let prefix = [results.sweep.name, String(runID), results.config.model, job.spec.methodAndTune, number(job.sparsity), String(job.seed)]
+            let pruning = [job.allocation?.rawValue ?? "", job.statistics?.rawValue ?? "",
+                           job.biasCompensation.map { $0 ? "on" : "off" } ?? "", job.layers?.description ?? ""]
             for metric in results.metrics[runID] ?? [] {
                 lines.append(row(prefix + [metric.task, metric.metric, number(metric.value), metric.stderr.map(number) ?? "",
-                                           String(metric.n), run.evalProtocol]))
+                                           String(metric.n), run.evalProtocol] + pruning))
             }
             let efficiency: [(String, Double?)] = [
                 ("parameters", job.parameters.map(Double.init)), ("macs_per_token", job.macsPerToken),
@@ -21,7 +27,7 @@ enum ResultsCSV {
             ]
             for (name, value) in efficiency {
                 guard let value else { continue }
-                lines.append(row(prefix + ["efficiency", name, number(value), "", "", run.evalProtocol]))
+                lines.append(row(prefix + ["efficiency", name, number(value), "", "", run.evalProtocol] + pruning))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -1,3 +1,4 @@
+import BIP
 import Foundation
 import Runtime
 import Tasks
@@ -16,7 +17,7 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
     /// The sweep job a run evaluates: its sweep, pruning and source model.
     public struct Sweep: Codable, Equatable, Sendable {
         public var name: String
-        /// The job's method as shown in reports (`dense`, `bip`, `bip w/ tune`).
+        /// The job's method and tune (`dense`, `bip`, `bip w/ tune`; `SweepJobSpec.methodAndTune`).
         public var method: String
         public var sparsity: Double
         public var seed: UInt64
@@ -26,19 +27,18 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
         @WrittenAsNull public var calibration: String?
         /// The recovery tune of a tuned variant; nil (stored as null) otherwise.
         @WrittenAsNull public var tune: SweepTune?
+        /// The pruning's departures from the method's paper setting; nil (not stored) when it
+        /// has none, so such a run's options read as before they existed.
+        public var pruning: PruningOverrides?
 
         enum CodingKeys: String, CodingKey {
-            case method, sparsity, seed, calibration, tune
+            case method, sparsity, seed, calibration, tune, pruning
             case name = "sweep", sourceSHA256 = "source_sha256", evalProtocol = "protocol"
         }
     }
 
     public init(tasks: [String], limit: Int?, seqLen: Int, data: String, sweep: Sweep? = nil) {
-        self.tasks = tasks
-        self.limit = limit
-        self.seqLen = seqLen
-        self.data = data
-        self.sweep = sweep
+        (self.tasks, self.limit, self.seqLen, self.data, self.sweep) = (tasks, limit, seqLen, data, sweep)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -16,7 +16,8 @@ extension ResultStore {
             try sweep.insert(db)
             for (position, spec) in jobs.enumerated() {
                 var job = SweepJob(sweepID: sweep.id!, position: position, method: spec.method, sparsity: spec.sparsity,
-                                   seed: Int64(bitPattern: spec.seed), tuned: spec.tuned)
+                                   seed: Int64(bitPattern: spec.seed), tuned: spec.tuned,
+                                   pruning: spec.pruning)
                 try job.insert(db)
             }
             return sweep

@@ -140,6 +140,28 @@ public final class ResultStore: Sendable {
             try db.drop(table: SweepJob.databaseTableName)
             try db.rename(table: "sweep_job_v3", to: SweepJob.databaseTableName)
         }
+        migrator.registerMigration("v4: pruning settings of sweep jobs") { db in
+            // A job's departures from its method's paper setting, NULL where it keeps the paper's.
+            // The unique key takes them in; as SQLite's unique constraints treat NULLs as distinct,
+            // the key is an index on the columns with NULL read as ''.
+            try db.create(table: "sweep_job_v4") { t in
+                sweepJobColumnsOfV2(t)
+                t.column("tuned", .boolean).notNull().defaults(to: false)
+                t.column("allocation", .text)
+                t.column("statistics", .text)
+                t.column("bias_compensation", .boolean)
+                t.column("layers", .text)
+            }
+            let kept = "sweep_id, position, method, sparsity, seed, tuned, status, error, attempts, model_path, eval_run_id, "
+                + "prune_detail, parameters, macs_per_token, peak_memory_bytes, tokens_per_second, dense_tokens_per_second"
+            try db.execute(sql: "INSERT INTO sweep_job_v4 (id, \(kept)) SELECT id, \(kept) FROM sweep_job")
+            try db.drop(table: SweepJob.databaseTableName)
+            try db.rename(table: "sweep_job_v4", to: SweepJob.databaseTableName)
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX sweep_job_key ON sweep_job (sweep_id, method, sparsity, seed, tuned,
+                    IFNULL(allocation, ''), IFNULL(statistics, ''), IFNULL(bias_compensation, ''), IFNULL(layers, ''))
+                """)
+        }
         migrator.registerMigration("v5: perplexity windows") { db in
             try db.create(table: PerplexityWindow.databaseTableName) { t in
                 t.column("run_id", .integer).notNull().references(EvalRun.databaseTableName, onDelete: .cascade)
@@ -153,8 +175,9 @@ public final class ResultStore: Sendable {
         return migrator
     }
 
-    /// The columns of `sweep_job` as migration v2 made them, which v3 made again with `tuned` in
-    /// the key. Part of those two migrations: never change it (a later migration alters the table).
+    /// The columns of `sweep_job` as migration v2 made them, which v3 and v4 made again with their
+    /// own columns and key. Part of those migrations: never change it (a later migration alters
+    /// the table, or makes it again with these columns and its own).
     private static func sweepJobColumnsOfV2(_ t: TableDefinition) {
         t.autoIncrementedPrimaryKey("id")
         t.column("sweep_id", .integer).notNull().references(SweepRecord.databaseTableName, onDelete: .cascade)

@@ -1,3 +1,4 @@
+import BIP
 import Foundation
 import GRDB
 
@@ -43,6 +44,12 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
     public var seed: Int64
     /// The pruned model LoRA-tuned (the paper tables' "w/ tune" rows).
     public var tuned: Bool
+    /// The pruning's departures from the method's paper setting (`PruningOverrides`); each nil
+    /// (NULL): the paper's.
+    public var allocation: Allocation?
+    public var statistics: StatisticsPass?
+    public var biasCompensation: Bool?
+    public var layers: LayerSelection?
     public var status: JobStatus
     public var error: String?
     public var attempts: Int
@@ -60,7 +67,7 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
     public var denseTokensPerSecond: Double?
 
     public init(id: Int64? = nil, sweepID: Int64, position: Int, method: String, sparsity: Double, seed: Int64, tuned: Bool = false,
-                status: JobStatus = .pending, error: String? = nil, attempts: Int = 0, modelPath: String? = nil,
+                pruning: PruningOverrides = PruningOverrides(), status: JobStatus = .pending, error: String? = nil, attempts: Int = 0, modelPath: String? = nil,
                 evalRunID: Int64? = nil, pruneDetail: PruneDetail? = nil, parameters: Int? = nil, macsPerToken: Double? = nil,
                 peakMemoryBytes: Int? = nil, tokensPerSecond: Double? = nil, denseTokensPerSecond: Double? = nil) {
         self.id = id
@@ -70,6 +77,10 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
         self.sparsity = sparsity
         self.seed = seed
         self.tuned = tuned
+        allocation = pruning.allocation
+        statistics = pruning.statistics
+        biasCompensation = pruning.biasCompensation
+        layers = pruning.layers
         self.status = status
         self.error = error
         self.attempts = attempts
@@ -93,18 +104,35 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
 
     /// What the job runs.
     public var spec: SweepJobSpec {
-        SweepJobSpec(method: method, sparsity: sparsity, seed: UInt64(bitPattern: seed), tuned: tuned)
+        SweepJobSpec(method: method, sparsity: sparsity, seed: UInt64(bitPattern: seed), tuned: tuned, pruning: pruning)
+    }
+
+    /// The pruning's departures from the method's paper setting.
+    public var pruning: PruningOverrides {
+        PruningOverrides(allocation: allocation, statistics: statistics, biasCompensation: biasCompensation, layers: layers)
     }
 
     public var isDense: Bool { method == SweepJobSpec.denseMethod }
 
-    /// The method as reports show it: `METHOD w/ tune` for a tuned variant.
+    /// The method as reports show it: `METHOD (DEPARTURES) w/ tune` (`SweepJobSpec.methodLabel`).
     public var methodLabel: String { spec.methodLabel }
 
     enum CodingKeys: String, CodingKey {
-        case id, position, method, sparsity, seed, tuned, status, error, attempts, parameters
+        case id, position, method, sparsity, seed, tuned, status, error, attempts, parameters, allocation, statistics, layers
+        case biasCompensation = "bias_compensation"
         case sweepID = "sweep_id", modelPath = "model_path", evalRunID = "eval_run_id", pruneDetail = "prune_detail"
         case macsPerToken = "macs_per_token", peakMemoryBytes = "peak_memory_bytes"
         case tokensPerSecond = "tokens_per_second", denseTokensPerSecond = "dense_tokens_per_second"
+    }
+}
+
+// The pruning axes' values are stored as their text (`uniform`, `sequential`, `2..<28`).
+extension Allocation: DatabaseValueConvertible {}
+extension StatisticsPass: DatabaseValueConvertible {}
+extension LayerSelection: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { description.databaseValue }
+
+    public static func fromDatabaseValue(_ value: DatabaseValue) -> LayerSelection? {
+        String.fromDatabaseValue(value).flatMap { try? LayerSelection(parsing: $0) }
     }
 }

@@ -22,18 +22,24 @@ public struct PrunedModelCache: Sendable {
         public let sparsity: Double
         public let seed: UInt64
         public let calibration: String
+        /// The pruning's departures from the method's paper setting.
+        public let pruning: PruningOverrides
 
-        public init(sourceSHA256: String, method: String, sparsity: Double, seed: UInt64, calibration: String) {
+        public init(sourceSHA256: String, method: String, sparsity: Double, seed: UInt64, calibration: String,
+                    pruning: PruningOverrides = PruningOverrides()) {
             self.sourceSHA256 = sourceSHA256
             self.method = method
             self.sparsity = sparsity
             self.seed = seed
             self.calibration = calibration
+            self.pruning = pruning
         }
 
-        /// The cache key: the first 16 hex digits of the sha256 of every field.
+        /// The cache key: the first 16 hex digits of the sha256 of every field (the pruning's
+        /// departures only when there are any, so a paper-setting model keeps its key).
         public var key: String {
             let text = "bip \(BuildInfo.version)|\(sourceSHA256)|\(method)|\(sparsity)|\(seed)|\(calibration)"
+                + (pruning.isEmpty ? "" : "|\(pruning.key)")
             return String(SHA256.hex(of: Data(text.utf8)).prefix(16))
         }
     }

@@ -46,11 +46,18 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     public var benchRounds: Int
     /// When set, every pruned model is also tuned with LoRA and evaluated again (the "w/ tune" rows).
     public var tune: SweepTune?
+    /// The pruning axes: each method is pruned under every combination of their values that
+    /// applies to it (`pruningVariants(of:)`); nil: the method's paper setting (or default layers).
+    public var allocations: [Allocation]?
+    public var statistics: [StatisticsPass]?
+    public var biasCompensation: [Bool]?
+    public var layers: [LayerSelection]?
 
     public init(model: String, methods: [String], sparsities: [Double], seeds: [UInt64] = [0], tasks: [String],
                 limit: Int? = nil, evalProtocol: EvalProtocol = .llmPruner, seqLen: Int = 128,
                 calibration: String = CalibrationSource.standard.description, benchSeconds: Double = 3, benchRounds: Int = 1,
-                tune: SweepTune? = nil) {
+                tune: SweepTune? = nil, allocations: [Allocation]? = nil, statistics: [StatisticsPass]? = nil,
+                biasCompensation: [Bool]? = nil, layers: [LayerSelection]? = nil) {
         self.model = model
         self.methods = methods
         self.sparsities = sparsities
@@ -63,10 +70,15 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         self.benchSeconds = benchSeconds
         self.benchRounds = benchRounds
         self.tune = tune
+        self.allocations = allocations
+        self.statistics = statistics
+        self.biasCompensation = biasCompensation
+        self.layers = layers
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, methods, sparsities, seeds, tasks, limit, calibration, tune
+        case model, methods, sparsities, seeds, tasks, limit, calibration, tune, allocations, statistics, layers
+        case biasCompensation = "bias_compensation"
         case evalProtocol = "protocol", seqLen = "seq_len", benchSeconds = "bench_seconds", benchRounds = "bench_rounds"
     }
 
@@ -85,6 +97,10 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         benchSeconds = try c.decodeIfPresent(Double.self, forKey: .benchSeconds) ?? defaults.benchSeconds
         benchRounds = try c.decodeIfPresent(Int.self, forKey: .benchRounds) ?? defaults.benchRounds
         tune = try c.decodeIfPresent(SweepTune.self, forKey: .tune)
+        allocations = try c.decodeIfPresent([Allocation].self, forKey: .allocations)
+        statistics = try c.decodeIfPresent([StatisticsPass].self, forKey: .statistics)
+        biasCompensation = try c.decodeIfPresent([Bool].self, forKey: .biasCompensation)
+        layers = try c.decodeIfPresent([LayerSelection].self, forKey: .layers)
     }
 
     /// Reads a `--config` file; a bad file is an error naming it.
@@ -104,7 +120,20 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     /// Checks every field, saying what is possible when one is not.
     public func validate() throws {
         guard !methods.isEmpty else { throw FileError("sweep", "no methods given") }
-        for method in methods { _ = try ImportanceMethods.named(method) }
+        for axis in [allocations?.map(\.rawValue), statistics?.map(\.rawValue), biasCompensation?.map(String.init),
+                     layers?.map(\.description)] {
+            guard let axis else { continue }
+            guard !axis.isEmpty, Set(axis).count == axis.count else {
+                throw FileError("sweep", "allocations, statistics, bias_compensation and layers must be non-empty lists without repeats when given")
+            }
+        }
+        for name in methods {
+            let method = try ImportanceMethods.named(name)
+            if pruningVariants(of: method).isEmpty {
+                let refusal = axisCombinations.compactMap { $0.refusal(for: method) }.first ?? ""
+                throw FileError("sweep", "the pruning axes give \(name) no job: \(refusal)")
+            }
+        }
         guard Set(methods).count == methods.count else { throw FileError("sweep", "a method is listed twice") }
         guard !sparsities.isEmpty, sparsities.allSatisfy({ $0 > 0 && $0 < 1 }) else {
             throw FileError("sweep", "sparsities must be a non-empty list of fractions strictly between 0 and 1")
@@ -141,15 +170,46 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     public var jobs: [SweepJobSpec] {
         var jobs = [SweepJobSpec.dense]
         for method in methods {
-            for sparsity in sparsities {
-                for seed in seeds {
-                    let pruned = SweepJobSpec(method: method, sparsity: sparsity, seed: seed)
-                    jobs.append(pruned)
-                    if tune != nil { jobs.append(pruned.withTune) }
+            let variants = (try? ImportanceMethods.named(method)).map(pruningVariants(of:)) ?? [PruningOverrides()]
+            for pruning in variants {
+                for sparsity in sparsities {
+                    for seed in seeds {
+                        let pruned = SweepJobSpec(method: method, sparsity: sparsity, seed: seed, pruning: pruning)
+                        jobs.append(pruned)
+                        if tune != nil { jobs.append(pruned.withTune) }
+                    }
                 }
             }
         }
         return jobs
+    }
+
+    /// Every combination of the pruning axes' values (one without overrides when no axis is given).
+    var axisCombinations: [PruningOverrides] {
+        var combinations: [PruningOverrides] = []
+        for allocation in allocations.map({ $0.map(Optional.some) }) ?? [nil] {
+            for pass in statistics.map({ $0.map(Optional.some) }) ?? [nil] {
+                for bias in biasCompensation.map({ $0.map(Optional.some) }) ?? [nil] {
+                    for layers in layers.map({ $0.map(Optional.some) }) ?? [nil] {
+                        combinations.append(PruningOverrides(allocation: allocation, statistics: pass, biasCompensation: bias, layers: layers))
+                    }
+                }
+            }
+        }
+        return combinations
+    }
+
+    /// The pruning variants `method` is swept over: the axes' combinations that apply to it (a
+    /// combination it refuses, such as sequential statistics with global allocation, or any
+    /// statistics value for a method that reads none, gives no job), as departures from its
+    /// paper setting, in axis order.
+    public func pruningVariants(of method: any ImportanceMethod) -> [PruningOverrides] {
+        var variants: [PruningOverrides] = []
+        for combination in axisCombinations where combination.refusal(for: method) == nil {
+            let variant = combination.departures(from: method.paperSetting)
+            if !variants.contains(variant) { variants.append(variant) }
+        }
+        return variants
     }
 
     /// The configuration as stored: sorted-key JSON.
@@ -178,12 +238,15 @@ public struct SweepJobSpec: Hashable, Sendable {
     public let seed: UInt64
     /// The pruned model LoRA-tuned (the paper tables' "w/ tune" rows).
     public let tuned: Bool
+    /// Where the pruning departs from the method's paper setting (empty: it does not).
+    public let pruning: PruningOverrides
 
-    public init(method: String, sparsity: Double, seed: UInt64, tuned: Bool = false) {
+    public init(method: String, sparsity: Double, seed: UInt64, tuned: Bool = false, pruning: PruningOverrides = PruningOverrides()) {
         self.method = method
         self.sparsity = sparsity
         self.seed = seed
         self.tuned = tuned
+        self.pruning = pruning
     }
 
     public static let denseMethod = "dense"
@@ -192,12 +255,19 @@ public struct SweepJobSpec: Hashable, Sendable {
     public var isDense: Bool { method == Self.denseMethod }
 
     /// This pruned model, then LoRA-tuned.
-    public var withTune: SweepJobSpec { SweepJobSpec(method: method, sparsity: sparsity, seed: seed, tuned: true) }
+    public var withTune: SweepJobSpec { SweepJobSpec(method: method, sparsity: sparsity, seed: seed, tuned: true, pruning: pruning) }
     /// The pruned model a tuned variant starts from.
-    public var untuned: SweepJobSpec { SweepJobSpec(method: method, sparsity: sparsity, seed: seed) }
+    public var untuned: SweepJobSpec { SweepJobSpec(method: method, sparsity: sparsity, seed: seed, pruning: pruning) }
 
-    /// The method as reports show it: a tuned variant's is `METHOD w/ tune`.
-    public var methodLabel: String { tuned ? method + " w/ tune" : method }
+    /// The method and its tune as recorded in a run's options and a cache recipe: `METHOD` or
+    /// `METHOD w/ tune` (the pruning departures are recorded beside it).
+    public var methodAndTune: String { tuned ? method + " w/ tune" : method }
+
+    /// The method as reports show it, with its departures from the paper setting and its tune:
+    /// `bip`, `bip (sequential, bias on)`, `flap w/ tune`.
+    public var methodLabel: String {
+        (pruning.isEmpty ? method : "\(method) (\(pruning.label))") + (tuned ? " w/ tune" : "")
+    }
 
     public var label: String { isDense ? "dense" : String(format: "%@ @ %.2f seed %llu", methodLabel, sparsity, seed) }
 }

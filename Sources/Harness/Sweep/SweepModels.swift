@@ -58,11 +58,12 @@ final class SweepModels {
         return try cached(spec, calibration: calibrationName, made: "pruned", detail: &detail) { recipe in
             let source = try dense().loaded
             let method = try ImportanceMethods.named(spec.method, seed: spec.seed)
+            let request = PruningRequest(method: method, sparsity: spec.sparsity, overrides: spec.pruning)
             let calibration = method.reads.readsCalibration
-                ? try calibrationData(calibrationName, seed: spec.seed, source: source, statistics: method.reads.readsDenseStatistics)
+                ? try calibrationData(calibrationName, seed: spec.seed, source: source, statistics: request.readsDenseStatistics)
                 : nil
             let started = Date()
-            let outcome = try Pruner.prune(source.model, PruningRequest(method: method, sparsity: spec.sparsity),
+            let outcome = try Pruner.prune(source.model, request,
                                            calibration: calibration?.set.sequences,
                                            statistics: calibration?.statistics, progress: progress)
             let url = try cache.store(outcome, recipe: recipe, calibration: calibration?.set, source: source)
@@ -100,8 +101,8 @@ final class SweepModels {
                         make: (PrunedModelCache.Recipe) throws -> (url: URL, seconds: [String: Double])) throws -> LoadedModel {
         let (source, sha256) = try dense()
         // The tuned variant's recipe names its method `METHOD w/ tune`, as its cache key always has.
-        let recipe = PrunedModelCache.Recipe(sourceSHA256: sha256, method: spec.methodLabel, sparsity: spec.sparsity,
-                                             seed: spec.seed, calibration: calibration)
+        let recipe = PrunedModelCache.Recipe(sourceSHA256: sha256, method: spec.methodAndTune, sparsity: spec.sparsity,
+                                             seed: spec.seed, calibration: calibration, pruning: spec.pruning)
         if let url = cache.cached(recipe) {
             progress("sweep \(sweepName): \(spec.label): \(made) model cached at \(url.path)")
             let loaded = try ModelDirectory.load(url)

@@ -1,3 +1,4 @@
+import BIP
 import Foundation
 import Tasks
 
@@ -21,9 +22,13 @@ public struct SweepOption: Sendable {
         self.set = set
     }
 
-    /// `--flag value` (or `--flag`) as printed for `config`; nil when `config` leaves it out.
+    /// `--flag value` (or `--flag`) as printed for `config`, the value in single quotes when a
+    /// shell would read it otherwise (`'4..<28'`); nil when `config` leaves it out.
     public func text(_ config: SweepConfig) -> String? {
-        value(config).map { takesValue ? "--\(flag) \($0)" : "--\(flag)" }
+        value(config).map { value in
+            let quoted = value.contains { "<>|&;()$` *?".contains($0) } ? "'\(value)'" : value
+            return takesValue ? "--\(flag) \(quoted)" : "--\(flag)"
+        }
     }
 
     /// Sets the field of `config` to `value` as given on the command line (ignored for a flag
@@ -58,6 +63,14 @@ public struct SweepOption: Sendable {
             let steps = try number(value, "tune-max-steps", Int.init)
             tuning(&config) { $0.options.maxSteps = steps }
         }),
+        SweepOption("allocations", value: { $0.allocations?.map(\.rawValue).joined(separator: ",") },
+                    set: { $0.allocations = try list($1, "allocations", Allocation.init(rawValue:)) }),
+        SweepOption("statistics", value: { $0.statistics?.map(\.rawValue).joined(separator: ",") },
+                    set: { $0.statistics = try list($1, "statistics", StatisticsPass.init(rawValue:)) }),
+        SweepOption("bias-compensation", value: { $0.biasCompensation?.map { $0 ? "on" : "off" }.joined(separator: ",") },
+                    set: { $0.biasCompensation = try list($1, "bias-compensation") { ["on": true, "off": false][$0] } }),
+        SweepOption("layers", value: { $0.layers?.map(\.description).joined(separator: ",") },
+                    set: { $0.layers = try list($1, "layers") { try? LayerSelection(parsing: $0) } }),
     ]
 
     /// Any tune option turns the tune on, from the default settings.

@@ -107,9 +107,10 @@ public final class SweepRunner {
 
         let options = EvaluationOptions(
             tasks: config.tasks, limit: config.limit, seqLen: config.seqLen, data: data.url.path,
-            sweep: .init(name: sweep.name, method: spec.methodLabel, sparsity: spec.sparsity, seed: spec.seed,
+            sweep: .init(name: sweep.name, method: spec.methodAndTune, sparsity: spec.sparsity, seed: spec.seed,
                          sourceSHA256: source.sha256, evalProtocol: config.evalProtocol,
-                         calibration: try models.calibration(of: spec), tune: spec.tuned ? config.tune : nil))
+                         calibration: try models.calibration(of: spec), tune: spec.tuned ? config.tune : nil,
+                         pruning: spec.pruning.isEmpty ? nil : spec.pruning))
         let tasksRun = try evaluation.evaluate(&job, model: loaded, modelSHA256: { spec.isDense ? source.sha256 : try loaded.fileSHA256() },
                                                options: options, clock: clock) { self.status(clock, $0) }
         job.status = .done

@@ -50,6 +50,7 @@ extension HFConfig {
             case method, sparsityRequested = "sparsity_requested", sparsityReached = "sparsity_reached", allocation
             case layerRange = "layer_range", calibration, calibrationIsTestData = "calibration_is_test_data", seed
             case sourceModel = "source_model", sourceSHA256 = "source_sha256"
+            case statistics, biasCompensation = "bias_compensation"
         }
 
         /// A layer's entry in the `layers` list: its shapes, and for a pruned layer the units kept.
@@ -94,7 +95,9 @@ extension HFConfig {
                 calibration: calibration,
                 calibrationIsTestData: calibration == nil ? false : try c.decode(Bool.self, forKey: .calibrationIsTestData),
                 seed: try c.decode(UInt64.self, forKey: .seed), sourceModel: try c.decode(String.self, forKey: .sourceModel),
-                sourceSHA256: try c.decode(String.self, forKey: .sourceSHA256), kept: kept)
+                sourceSHA256: try c.decode(String.self, forKey: .sourceSHA256), kept: kept,
+                statistics: try c.decodeIfPresent(String.self, forKey: .statistics),
+                biasCompensation: try c.decodeIfPresent(Bool.self, forKey: .biasCompensation))
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -121,6 +124,8 @@ extension HFConfig {
             try c.encode(p.sparsityRequested, forKey: .sparsityRequested)
             try c.encode(p.sparsityReached, forKey: .sparsityReached)
             try c.encode(p.allocation, forKey: .allocation)
+            try c.encodeIfPresent(p.statistics, forKey: .statistics)
+            try c.encodeIfPresent(p.biasCompensation, forKey: .biasCompensation)
             try c.encode("\(p.layers.lowerBound)..<\(p.layers.upperBound)", forKey: .layerRange)
             if let calibration = p.calibration {
                 try c.encode(calibration, forKey: .calibration)
