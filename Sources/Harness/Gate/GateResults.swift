@@ -1,5 +1,6 @@
 import BIP
 import Foundation
+import GRDB
 
 /// What identifies a result across runs and machines: the source model's sha256, how it was
 /// pruned (method `dense` for the unpruned model), how it was evaluated, and the task and metric.
@@ -55,9 +56,12 @@ public struct GateEntry: Codable, Equatable, Sendable {
 
 extension ResultStore {
     /// The newest stored result of every key (the highest run id that has it), optionally only
-    /// from the runs of sweep `sweepName`.
+    /// from the runs of sweep `sweepName`. A run that several sweep jobs share (methods that made
+    /// the same model) gives its results under each job's key.
     public func newestResults(sweep sweepName: String? = nil) throws -> [GateEntry] {
         var newest: [ResultKey: GateEntry] = [:]
+        let sharing = Dictionary(grouping: try read { try SweepJob.filter(Column("plan_hash") != nil && Column("eval_run_id") != nil).fetchAll($0) },
+                                 by: { $0.evalRunID! })
         for run in try runs() {
             guard let id = run.id,
                   let options = try? JSONSerialization.jsonObject(with: Data(run.options.utf8)) as? [String: Any] else { continue }
@@ -68,12 +72,16 @@ extension ResultStore {
                 sparsity: options["sparsity"] as? Double ?? 0, seed: (options["seed"] as? NSNumber)?.int64Value ?? 0,
                 evalProtocol: run.evalProtocol, limit: options["limit"] as? Int, task: "", metric: "",
                 pruning: (try? JSONDecoder().decode(EvaluationOptions.self, from: Data(run.options.utf8)))?.sweep?.pruning)
+            var bases = [base]
+            for job in sharing[id] ?? [] {
+                var shared = base
+                (shared.method, shared.sparsity, shared.seed) = (job.spec.methodAndTune, job.sparsity, job.seed)
+                shared.pruning = job.pruning.isEmpty ? nil : job.pruning
+                if !bases.contains(shared) { bases.append(shared) }
+            }
             let metrics = try metrics(runID: id)
             var samplesByTask: [String: [DocumentSample]] = [:]
             for metric in metrics {
-                var key = base
-                key.task = metric.task
-                key.metric = metric.metric
                 var correct: String?
                 if metric.metric == "acc" || metric.metric == "acc_norm" {
                     let samples = try samplesByTask[metric.task] ?? samples(runID: id, task: metric.task)
@@ -85,7 +93,12 @@ extension ResultStore {
                         })
                     }
                 }
-                newest[key] = GateEntry(key: key, value: metric.value, stderr: metric.stderr, n: metric.n, correct: correct, runID: id)
+                for base in bases {
+                    var key = base
+                    key.task = metric.task
+                    key.metric = metric.metric
+                    newest[key] = GateEntry(key: key, value: metric.value, stderr: metric.stderr, n: metric.n, correct: correct, runID: id)
+                }
             }
         }
         return newest.values.sorted { $0.key < $1.key }

@@ -39,15 +39,24 @@ public struct ReportWriter {
     static func plots(_ results: SweepResults) -> [(String, String, SVGLinePlot)] {
         // One line per method as shown (with its departures from the paper setting), in plan
         // order, each starting at the dense model (sparsity 0); a point's interval where its run has one.
-        var methods: [String] = []
-        for job in results.jobs where !job.isDense && !job.tuned && !methods.contains(job.methodLabel) { methods.append(job.methodLabel) }
+        // Methods that made the same model at every sparsity (the same rows) share one line, named
+        // `bip = bip-local`; methods that differ somewhere keep their own lines.
+        var lines: [(methods: [String], rows: [Int])] = []
+        for job in results.jobs where !job.isDense && !job.tuned && !lines.contains(where: { $0.methods.contains(job.methodLabel) }) {
+            let rows = results.rows.indices.filter { results.rows[$0].methods.contains(job.methodLabel) }
+            if let same = lines.firstIndex(where: { $0.rows == rows }) {
+                lines[same].methods.append(job.methodLabel)
+            } else {
+                lines.append(([job.methodLabel], rows))
+            }
+        }
         func series(_ value: (SweepResults.Row) -> Double?, _ interval: (SweepResults.Row) -> ClosedRange<Double>?) -> [SVGLinePlot.Series] {
             let start = results.dense.flatMap { dense in value(dense).map { [SVGLinePlot.Point(x: 0, y: $0, interval: interval(dense))] } } ?? []
-            return methods.compactMap { method in
-                let points = results.rows.filter { $0.method == method }.compactMap { row in
+            return lines.compactMap { line in
+                let points = line.rows.map { results.rows[$0] }.compactMap { row in
                     value(row).map { SVGLinePlot.Point(x: row.sparsity, y: $0, interval: interval(row)) }
                 }
-                return points.isEmpty ? nil : SVGLinePlot.Series(name: method, points: start + points)
+                return points.isEmpty ? nil : SVGLinePlot.Series(name: line.methods.joined(separator: " = "), points: start + points)
             }
         }
         var plots: [(String, String, SVGLinePlot)] = []

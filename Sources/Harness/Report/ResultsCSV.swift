@@ -4,10 +4,12 @@ import Foundation
 /// throughput figures), with a header, readable by pandas or a spreadsheet. `method` is the
 /// method and its tune (`bip`, `bip w/ tune`); the pruning's departures from the method's paper
 /// setting are columns of their own (`allocation`, `statistics`, `bias_compensation` on/off,
-/// `layers`), empty where the job keeps the paper's.
+/// `layers`), empty where the job keeps the paper's. Methods that made the same model keep a
+/// row each (with the same `run_id`), and `same_as` names the others, as the report shows them
+/// (`bip-local = bip-gate`); empty for a model only one method made.
 enum ResultsCSV {
     static let header = ["sweep", "run_id", "model", "method", "sparsity", "seed", "task", "metric", "value", "stderr", "n", "protocol",
-                         "allocation", "statistics", "bias_compensation", "layers"]
+                         "allocation", "statistics", "bias_compensation", "layers", "same_as"]
 
     static func text(_ results: SweepResults) -> String {
         var lines = [header.joined(separator: ",")]
@@ -16,9 +18,11 @@ enum ResultsCSV {
             let prefix = [results.sweep.name, String(runID), results.config.model, job.spec.methodAndTune, number(job.sparsity), String(job.seed)]
             let pruning = [job.allocation?.rawValue ?? "", job.statistics?.rawValue ?? "",
                            job.biasCompensation.map { $0 ? "on" : "off" } ?? "", job.layers?.description ?? ""]
+            let sameAs = results.jobs.filter { $0.status == .done && $0.evalRunID == runID && $0.id != job.id }.map(\.methodLabel)
+                .joined(separator: " = ")
             for metric in results.metrics[runID] ?? [] {
                 lines.append(row(prefix + [metric.task, metric.metric, number(metric.value), metric.stderr.map(number) ?? "",
-                                           String(metric.n), run.evalProtocol] + pruning))
+                                           String(metric.n), run.evalProtocol] + pruning + [sameAs]))
             }
             let efficiency: [(String, Double?)] = [
                 ("parameters", job.parameters.map(Double.init)), ("macs_per_token", job.macsPerToken),
@@ -27,7 +31,7 @@ enum ResultsCSV {
             ]
             for (name, value) in efficiency {
                 guard let value else { continue }
-                lines.append(row(prefix + ["efficiency", name, number(value), "", "", run.evalProtocol] + pruning))
+                lines.append(row(prefix + ["efficiency", name, number(value), "", "", run.evalProtocol] + pruning + [sameAs]))
             }
         }
         return lines.joined(separator: "\n") + "\n"

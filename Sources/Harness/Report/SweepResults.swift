@@ -3,7 +3,8 @@ import Runtime
 import Tasks
 
 /// A sweep's stored results gathered for reporting: one row for the dense model, then one per
-/// method × sparsity in plan order (several seeds are averaged into one row).
+/// method × sparsity in plan order (several seeds are averaged into one row; methods whose jobs
+/// made the same models, sharing their evaluation runs, share one row).
 public struct SweepResults: Sendable {
     public let sweep: SweepRecord
     public let config: SweepConfig
@@ -18,15 +19,19 @@ public struct SweepResults: Sendable {
     public let windows: [Int64: [String: [PerplexityWindow]]]
     public let rows: [Row]
 
-    /// One row of the report's tables.
+    /// One row of the report's tables: one model (or one per seed), with every method that made it.
     public struct Row: Sendable {
-        /// The method as shown (`METHOD w/ tune` for tuned variants).
-        public let method: String
+        /// The methods as shown (`METHOD w/ tune` for tuned variants) that made the row's models:
+        /// several where they removed the same units (the jobs share their evaluation runs).
+        public let methods: [String]
         public let sparsity: Double
-        /// The done jobs averaged into this row.
+        /// The done jobs averaged into this row (those of its first method).
         public let jobs: [SweepJob]
         /// Mean over the row's runs of each task's metrics: task -> metric -> (value, stderr, n).
         public let values: [String: [String: Value]]
+
+        /// The methods as shown, joined: `bip = bip-local = bip-gate` for one model several made.
+        public var method: String { methods.joined(separator: " = ") }
 
         public var isDense: Bool { method == SweepJobSpec.denseMethod }
 
@@ -86,6 +91,13 @@ public struct SweepResults: Sendable {
         }
         for key in keys {
             let group = grouped[key]!
+            let runs = group.map(\.evalRunID)
+            if !group[0].isDense, let twin = rows.firstIndex(where: { $0.sparsity == group[0].sparsity && $0.jobs.map(\.evalRunID) == runs }) {
+                // The same models as an earlier row's (the jobs took its evaluation runs): one row, both methods.
+                rows[twin] = Row(methods: rows[twin].methods + [group[0].methodLabel], sparsity: rows[twin].sparsity,
+                                 jobs: rows[twin].jobs, values: rows[twin].values)
+                continue
+            }
             var values: [String: [String: Value]] = [:]
             let all = group.compactMap { $0.evalRunID }.compactMap { metrics[$0] }
             for task in config.tasks {
@@ -99,7 +111,7 @@ public struct SweepResults: Sendable {
                         n: ms[0].n)
                 }
             }
-            rows.append(Row(method: group[0].methodLabel, sparsity: group[0].sparsity, jobs: group, values: values))
+            rows.append(Row(methods: [group[0].methodLabel], sparsity: group[0].sparsity, jobs: group, values: values))
         }
         return SweepResults(sweep: sweep, config: config, jobs: jobs, runs: runs, metrics: metrics, samples: samples,
                             windows: windows, rows: rows)

@@ -172,6 +172,11 @@ public final class ResultStore: Sendable {
                 t.primaryKey(["run_id", "task", "window_index"])
             }
         }
+        migrator.registerMigration("v6: removal plan of sweep jobs") { db in
+            // The hash of the units a job's model removed (`PruningProvenance.removalPlanHash`),
+            // NULL for the dense model and for jobs run before it was recorded.
+            try db.alter(table: SweepJob.databaseTableName) { t in t.add(column: "plan_hash", .text) }
+        }
         return migrator
     }
 

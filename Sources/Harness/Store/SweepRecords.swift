@@ -56,6 +56,10 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
     /// The model evaluated: the source model, or the pruned model's cache directory.
     public var modelPath: String?
     public var evalRunID: Int64?
+    /// The hash of the units its model removed (`PruningProvenance.removalPlanHash`; for a tuned
+    /// variant, with the tune recipe): jobs with equal hashes made the same model, evaluated once.
+    /// Nil for the dense model and before the model is made.
+    public var planHash: String?
     /// The pruning's facts (sparsity reached, per-layer shapes, seconds), stored as JSON.
     public var pruneDetail: PruneDetail?
     public var parameters: Int?
@@ -68,7 +72,7 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
 
     public init(id: Int64? = nil, sweepID: Int64, position: Int, method: String, sparsity: Double, seed: Int64, tuned: Bool = false,
                 pruning: PruningOverrides = PruningOverrides(), status: JobStatus = .pending, error: String? = nil, attempts: Int = 0, modelPath: String? = nil,
-                evalRunID: Int64? = nil, pruneDetail: PruneDetail? = nil, parameters: Int? = nil, macsPerToken: Double? = nil,
+                evalRunID: Int64? = nil, planHash: String? = nil, pruneDetail: PruneDetail? = nil, parameters: Int? = nil, macsPerToken: Double? = nil,
                 peakMemoryBytes: Int? = nil, tokensPerSecond: Double? = nil, denseTokensPerSecond: Double? = nil) {
         self.id = id
         self.sweepID = sweepID
@@ -86,6 +90,7 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
         self.attempts = attempts
         self.modelPath = modelPath
         self.evalRunID = evalRunID
+        self.planHash = planHash
         self.pruneDetail = pruneDetail
         self.parameters = parameters
         self.macsPerToken = macsPerToken
@@ -120,7 +125,7 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
     enum CodingKeys: String, CodingKey {
         case id, position, method, sparsity, seed, tuned, status, error, attempts, parameters, allocation, statistics, layers
         case biasCompensation = "bias_compensation"
-        case sweepID = "sweep_id", modelPath = "model_path", evalRunID = "eval_run_id", pruneDetail = "prune_detail"
+        case sweepID = "sweep_id", modelPath = "model_path", evalRunID = "eval_run_id", planHash = "plan_hash", pruneDetail = "prune_detail"
         case macsPerToken = "macs_per_token", peakMemoryBytes = "peak_memory_bytes"
         case tokensPerSecond = "tokens_per_second", denseTokensPerSecond = "dense_tokens_per_second"
     }

@@ -3,7 +3,7 @@ import Runtime
 import Tasks
 
 /// The evaluation step of a sweep job: starts the job's evaluation run (or continues the one
-/// stored), evaluates the sweep's tasks that run has not stored yet, and records each task in
+/// stored, which may be a twin job's: the same model), evaluates the sweep's tasks that run has not stored yet, and records each task in
 /// its own transaction, so a killed sweep loses at most the task under way.
 struct SweepEvaluation {
     let store: ResultStore
@@ -43,7 +43,10 @@ struct SweepEvaluation {
             progress("sweep \(sweepName): \(job.spec.label): "
                      + outcome.metrics.map { String(format: "%@ %@ %.4f", task, $0.name, $0.value) }.joined(separator: ", "))
         }
-        try store.finish(runID: runID, at: ISO8601DateFormatter().string(from: Date()))
+        // A run shared with an earlier job (the same model) keeps the time it finished.
+        if try tasksRun > 0 || store.run(id: runID)?.finishedAt == nil {
+            try store.finish(runID: runID, at: ISO8601DateFormatter().string(from: Date()))
+        }
         return tasksRun
     }
 }

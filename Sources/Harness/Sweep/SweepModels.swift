@@ -99,10 +99,8 @@ final class SweepModels {
     /// and its seconds), then load it and set the detail.
     private func cached(_ spec: SweepJobSpec, calibration: String, made: String, detail: inout PruneDetail?,
                         make: (PrunedModelCache.Recipe) throws -> (url: URL, seconds: [String: Double])) throws -> LoadedModel {
-        let (source, sha256) = try dense()
-        // The tuned variant's recipe names its method `METHOD w/ tune`, as its cache key always has.
-        let recipe = PrunedModelCache.Recipe(sourceSHA256: sha256, method: spec.methodAndTune, sparsity: spec.sparsity,
-                                             seed: spec.seed, calibration: calibration, pruning: spec.pruning)
+        let source = try dense().loaded
+        let recipe = try recipe(spec, calibration: calibration)
         if let url = cache.cached(recipe) {
             progress("sweep \(sweepName): \(spec.label): \(made) model cached at \(url.path)")
             let loaded = try ModelDirectory.load(url)
@@ -113,6 +111,28 @@ final class SweepModels {
         let loaded = try ModelDirectory.load(url)
         detail = PruneDetail(loaded.model, source: source.model, seconds: seconds)
         return loaded
+    }
+
+    /// The cache recipe of `spec` pruned (or tuned) with `calibration`.
+    private func recipe(_ spec: SweepJobSpec, calibration: String) throws -> PrunedModelCache.Recipe {
+        // The tuned variant's recipe names its method `METHOD w/ tune`, as its cache key always has.
+        PrunedModelCache.Recipe(sourceSHA256: try dense().sha256, method: spec.methodAndTune, sparsity: spec.sparsity,
+                                seed: spec.seed, calibration: calibration, pruning: spec.pruning)
+    }
+
+    /// The removal plan hash of `spec`'s model, once `model(spec)` has made or found it: the
+    /// pruned model's `PruningProvenance.removalPlanHash` from its config.json in the cache; a
+    /// tuned variant's combines its pruned model's with the tune recipe (the same pruned model
+    /// tuned the same way is the same model). Nil for the dense model, or when the pruned model
+    /// is no longer in the cache.
+    func planHash(_ spec: SweepJobSpec) throws -> String? {
+        guard !spec.isDense else { return nil }
+        if spec.tuned {
+            guard let tune = config.tune, let pruned = try planHash(spec.untuned) else { return nil }
+            return SHA256.hex(of: Data("\(pruned)|tuned|\(tune.json)".utf8))
+        }
+        guard let url = cache.cached(try recipe(spec, calibration: try calibration(of: spec)!)) else { return nil }
+        return try HFConfig.read(from: url.appendingPathComponent(HFConfig.fileName)).bip?.provenance.removalPlanHash
     }
 
     /// The calibration draw `spec` of `seed` and, when asked, its dense statistics: made once.

@@ -5,8 +5,10 @@ import Tasks
 /// Runs the pending jobs of a stored sweep, in plan order: the dense model, then each pruned
 /// model (`SweepModels`), its efficiency figures, and every task not yet stored for it
 /// (`SweepEvaluation`). Each finished task is one transaction, so a run killed at any moment and
-/// started again continues where it stopped, without repeating or losing a task. A job that
-/// fails is recorded with its error and the sweep goes on.
+/// started again continues where it stopped, without repeating or losing a task. A job whose
+/// model removed the same units as another job's (equal `SweepJob.planHash`) takes that job's
+/// evaluation run instead of evaluating the same model again. A job that fails is recorded with
+/// its error and the sweep goes on.
 public final class SweepRunner {
     public let store: ResultStore
     public let sweep: SweepRecord
@@ -94,6 +96,15 @@ public final class SweepRunner {
         job.modelPath = loaded.path
         job.parameters = loaded.model.parameterCount
         job.macsPerToken = ModelCost.macsPerToken(loaded.model, context: 128)
+        job.planHash = try models.planHash(spec)
+        if job.evalRunID == nil, let twin = try twin(of: job) {
+            // The same model as the twin's: its evaluation run (and throughput, if measured) are this job's too.
+            job.evalRunID = twin.evalRunID
+            if job.tokensPerSecond == nil, twin.tokensPerSecond != nil {
+                (job.tokensPerSecond, job.denseTokensPerSecond, job.peakMemoryBytes) = (twin.tokensPerSecond, twin.denseTokensPerSecond, twin.peakMemoryBytes)
+            }
+            progress("sweep \(sweep.name): \(spec.label): removed the same units as \(twin.spec.label); its evaluation run \(twin.evalRunID!) is this job's too")
+        }
         try store.update(job)
         if spec.isDense { clock.skip(1) } else { clock.advance(1) }
 
@@ -116,6 +127,18 @@ public final class SweepRunner {
         job.status = .done
         try store.update(job)
         return tasksRun
+    }
+
+    /// Another job of the sweep that made the same model as `job` (equal removal plan hashes)
+    /// and whose evaluation run is done or has stored tasks, the first in plan order. A twin that
+    /// failed before storing a task is no twin: the job evaluates its model itself.
+    private func twin(of job: SweepJob) throws -> SweepJob? {
+        guard let hash = job.planHash else { return nil }
+        for other in try store.jobs(sweepID: sweep.id!) where other.id != job.id && other.planHash == hash {
+            guard let runID = other.evalRunID else { continue }
+            if try other.status == .done || !store.finishedTasks(runID: runID).isEmpty { return other }
+        }
+        return nil
     }
 
     /// The job's throughput (in turn with the dense model's, averaged over the rounds) and peak
