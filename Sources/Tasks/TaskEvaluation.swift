@@ -50,7 +50,10 @@ public struct TaskEvaluation {
     public let data: DataDirectory
     public var evalProtocol: EvalProtocol = .llmPruner
     public var seqLen = 128
-    public var limit: Int?
+    /// The first N documents of each zero-shot task; nil: all.
+    public var documentLimit: Int?
+    /// The first N windows of each perplexity corpus; nil: all.
+    public var windowLimit: Int?
 
     public init(model: LlamaModel, tokenizer: any Tokenizer, data: DataDirectory) {
         self.model = model
@@ -69,7 +72,7 @@ public struct TaskEvaluation {
         if spec.isPerplexity {
             let corpus = try PerplexityCorpus.load(name, from: data)
             var windows = PerplexityCorpus.windows(corpus.tokens(tokenizer), seqLen: seqLen)
-            if let limit { windows = Array(windows.prefix(limit)) }
+            if let windowLimit { windows = Array(windows.prefix(windowLimit)) }
             guard !windows.isEmpty else {
                 throw DataError(file: corpus.file, problem: "no window of \(seqLen) tokens")
             }
@@ -80,7 +83,7 @@ public struct TaskEvaluation {
                          "naive_tokens": Double(result.windows * seqLen), "seconds": Date().timeIntervalSince(started)],
                 samples: [], windows: result.windowNLL.map { .init(nllSum: $0, tokens: seqLen - 1) })
         }
-        let task = try ZeroShotTask.load(name, from: data, limit: limit)
+        let task = try ZeroShotTask.load(name, from: data, limit: documentLimit)
         let requests = try task.documents.map {
             try evalProtocol.requests(for: $0, of: task, tokenizer: tokenizer, maxTokens: model.config.contextLength + 1)
         }

@@ -50,7 +50,8 @@ struct EvalCommand: ParsableCommand {
             var evaluation = TaskEvaluation(model: loaded.model, tokenizer: loaded.tokenizer, data: DataDirectory.resolve(data))
             evaluation.evalProtocol = EvalProtocol(rawValue: evalProtocol)!
             evaluation.seqLen = seqLen
-            evaluation.limit = limit
+            evaluation.documentLimit = limit
+            evaluation.windowLimit = limit
             let options = EvaluationOptions(tasks: names, limit: limit, seqLen: seqLen, data: evaluation.data.url.path)
             let run = try store.startRun(of: loaded, sha256: sha256, evalProtocol: evaluation.evalProtocol, options: options, at: started)
             let samplesFile = try samples.map { path -> FileHandle in

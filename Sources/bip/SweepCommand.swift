@@ -21,6 +21,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Comma-separated seeds of the calibration draw (and of random).") var seeds: String?
     @Option(help: "Comma-separated tasks or 'all'.") var tasks: String?
     @Option(help: "Only the first N documents (zero-shot) or windows (perplexity) of each task.") var limit: Int?
+    @Option(name: .customLong("document-limit"), help: "Only the first N documents of each zero-shot task, every perplexity window (not with --limit).")
+    var documentLimit: Int?
     @Option(name: .customLong("protocol"), help: "llm-pruner or lm-eval.") var evalProtocol: String?
     @Option(name: .customLong("seq-len"), help: "Perplexity window length in tokens.") var seqLen: Int?
     @Option(help: "Calibration source NAME:NxT (c4, ptb, wikitext2).") var calibration: String?
@@ -38,7 +40,10 @@ struct SweepCommand: ParsableCommand {
     var biasCompensation: String?
     @Option(help: "Comma-separated layer ranges to prune (A..<B or all); default: skip the first L/8 and the last L/16 layers.")
     var layers: String?
-    @Option(help: "A JSON file with the sweep's fields (model, methods, sparsities, seeds, tasks, limit, protocol, seq_len, calibration, bench_seconds, bench_rounds, tune, allocations, statistics, bias_compensation, layers).")
+    @Option(help: ArgumentHelp("Explicit jobs after the methods' cross product, as a JSON list of {method, sparsities, allocation?, statistics?, bias_compensation?, layers?, tune?, tasks?}.",
+                               valueName: "json"))
+    var variants: String?
+    @Option(help: "A JSON file with the sweep's fields (model, methods, sparsities, seeds, tasks, limit, document_limit, protocol, seq_len, calibration, bench_seconds, bench_rounds, tune, allocations, statistics, bias_compensation, layers, variants).")
     var config: String?
     @Flag(help: "The demonstration sweep: bip and wanda-sp at 0.2 on every task with --limit 30, report in reports/demo.") var demo = false
     @Option(help: "The sweep's name (default: derived from its configuration).") var name: String?
@@ -68,20 +73,20 @@ struct SweepCommand: ParsableCommand {
             base = try SweepConfig.load(config)
         } else if demo {
             base = Self.demoConfig
-        } else if methods == nil && sparsities == nil && model == nil && tasks == nil {
+        } else if methods == nil && sparsities == nil && model == nil && tasks == nil && variants == nil {
             return nil
         } else {
-            guard methods != nil, sparsities != nil else {
-                throw ValidationError("--methods and --sparsities are needed (or --config FILE, --demo, or --resume --name NAME)")
+            guard methods != nil && sparsities != nil || variants != nil else {
+                throw ValidationError("--methods and --sparsities (or --variants) are needed (or --config FILE, --demo, or --resume --name NAME)")
             }
             base = SweepConfig(model: "smollm2-135m", methods: [], sparsities: [], tasks: TaskCatalog.names)
         }
-        if config != nil || demo, methods != nil || sparsities != nil {
-            throw ValidationError("--methods/--sparsities cannot be combined with --config or --demo")
+        if config != nil || demo, methods != nil || sparsities != nil || variants != nil {
+            throw ValidationError("--methods/--sparsities/--variants cannot be combined with --config or --demo")
         }
         let given: [String: String?] = [
             "model": model, "methods": methods, "sparsities": sparsities, "seeds": seeds, "tasks": tasks,
-            "limit": limit.map(String.init), "protocol": evalProtocol, "seq-len": seqLen.map(String.init), "calibration": calibration,
+            "limit": limit.map(String.init), "document-limit": documentLimit.map(String.init), "variants": variants, "protocol": evalProtocol, "seq-len": seqLen.map(String.init), "calibration": calibration,
             "bench-seconds": benchSeconds.map { "\($0)" }, "bench-rounds": benchRounds.map(String.init), "tune": tune ? "" : nil,
             "tune-data": tuneData, "tune-max-steps": tuneMaxSteps.map(String.init), "tune-batch": tuneBatch.map(String.init),
             "allocations": allocations, "statistics": statistics, "bias-compensation": biasCompensation, "layers": layers,

@@ -44,7 +44,7 @@ final class PerplexityWindowTests: XCTestCase {
     func testStoredWindowsGiveBackTheStoredPerplexityExactly() throws {
         let loaded = try TinyModel.loaded()
         var evaluation = TaskEvaluation(model: loaded.model, tokenizer: loaded.tokenizer, data: DataDirectory(url: try TestModel.dataDirectory()))
-        evaluation.limit = 40
+        evaluation.windowLimit = 40
         evaluation.seqLen = 32
         let id = try newRun()
         let outcome = try evaluation.run("wikitext2")

@@ -52,7 +52,8 @@ final class ModelScoringTests: XCTestCase {
         let loaded = try TinyModel.loaded()
         var evaluation = TaskEvaluation(model: loaded.model, tokenizer: loaded.tokenizer,
                                         data: DataDirectory(url: try TestModel.dataDirectory()))
-        evaluation.limit = 4
+        evaluation.documentLimit = 4
+        evaluation.windowLimit = 4
         for spec in TaskCatalog.all {
             let name = spec.name
             let outcome = try evaluation.run(name)

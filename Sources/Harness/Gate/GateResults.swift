@@ -16,16 +16,19 @@ public struct ResultKey: Codable, Hashable, Sendable, Comparable {
     /// The pruning's departures from the method's paper setting; nil (absent) when it has none,
     /// so a paper-setting result keeps the key it had before they existed.
     public var pruning: PruningOverrides?
+    /// The sweep's document limit (every window); nil (absent) when not set, so the keys of
+    /// results without it are those they had before it existed.
+    public var documentLimit: Int?
 
     enum CodingKeys: String, CodingKey {
         case method, sparsity, seed, limit, task, metric, pruning
-        case modelSHA256 = "model_sha256", evalProtocol = "protocol"
+        case modelSHA256 = "model_sha256", evalProtocol = "protocol", documentLimit = "document_limit"
     }
 
     public var label: String {
         let shown = pruning.map { "\(method) (\($0.label))" } ?? method
         let how = method == "dense" ? "dense" : String(format: "%@ @ %.2f seed %lld", shown, sparsity, seed)
-        return "\(how) \(task) \(metric)" + (limit.map { " (limit \($0))" } ?? "")
+        return "\(how) \(task) \(metric)" + (limit.map { " (limit \($0))" } ?? "") + (documentLimit.map { " (documents \($0))" } ?? "")
     }
 
     public static func < (a: ResultKey, b: ResultKey) -> Bool {
@@ -33,6 +36,7 @@ public struct ResultKey: Codable, Hashable, Sendable, Comparable {
             return (a.modelSHA256, a.method, a.sparsity, a.seed) < (b.modelSHA256, b.method, b.sparsity, b.seed)
         }
         if a.pruning != b.pruning { return (a.pruning?.key ?? "") < (b.pruning?.key ?? "") }
+        if a.documentLimit != b.documentLimit { return (a.documentLimit ?? -1) < (b.documentLimit ?? -1) }
         return (a.evalProtocol, a.limit ?? -1, a.task, a.metric) < (b.evalProtocol, b.limit ?? -1, b.task, b.metric)
     }
 }
@@ -67,11 +71,12 @@ extension ResultStore {
                   let options = try? JSONSerialization.jsonObject(with: Data(run.options.utf8)) as? [String: Any] else { continue }
             if let sweepName, options["sweep"] as? String != sweepName { continue }
             let method = options["method"] as? String ?? "dense"
+            let stored = try? JSONDecoder().decode(EvaluationOptions.self, from: Data(run.options.utf8))
             let base = ResultKey(
                 modelSHA256: options["source_sha256"] as? String ?? run.modelSHA256, method: method,
                 sparsity: options["sparsity"] as? Double ?? 0, seed: (options["seed"] as? NSNumber)?.int64Value ?? 0,
                 evalProtocol: run.evalProtocol, limit: options["limit"] as? Int, task: "", metric: "",
-                pruning: (try? JSONDecoder().decode(EvaluationOptions.self, from: Data(run.options.utf8)))?.sweep?.pruning)
+                pruning: stored?.sweep?.pruning, documentLimit: stored?.documentLimit)
             var bases = [base]
             for job in sharing[id] ?? [] {
                 var shared = base

@@ -21,8 +21,10 @@ struct MarkdownReport {
         lines.append(SweepCommandLine.text(config, name: results.sweep.name))
         lines.append("```")
         lines.append("")
-        let limit = config.limit.map { "the first \($0) documents of each zero-shot task and the first \($0) windows of \(config.seqLen) tokens of each perplexity corpus" } ?? "every document and every window"
-        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol.rawValue)`; calibration `\(config.calibration)`\(config.methods.contains { $0.hasPrefix("llm-pruner") } ? " (`llm-pruner-*`: their own, `c4:10x64`)" : ""); seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
+        let limit = config.limit.map { "the first \($0) documents of each zero-shot task and the first \($0) windows of \(config.seqLen) tokens of each perplexity corpus" }
+            ?? config.documentLimit.map { "the first \($0) documents of each zero-shot task and every window of each perplexity corpus" }
+            ?? "every document and every window"
+        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol.rawValue)`; calibration `\(config.calibration)`\(config.jobs.contains { $0.method.hasPrefix("llm-pruner") } ? " (`llm-pruner-*`: their own, `c4:10x64`)" : ""); seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
                      + "Planned \(results.sweep.createdAt); \(results.jobs.count { $0.status == .done }) of \(results.jobs.count) jobs done"
                      + (results.jobs.contains { $0.status == .failed } ? ", \(results.jobs.count { $0.status == .failed }) failed (listed at the end)." : "."))
         if let tune = config.tune {

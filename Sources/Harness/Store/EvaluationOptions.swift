@@ -9,6 +9,9 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
     public var tasks: [String]
     /// The first N documents / windows of each task; nil (stored as null): all.
     public var limit: Int?
+    /// The first N documents of each zero-shot task (every perplexity window); nil (not stored)
+    /// when not set, so such a run's options read as before it existed.
+    public var documentLimit: Int?
     public var seqLen: Int
     public var data: String
     /// Present when the run is a sweep's job.
@@ -37,19 +40,20 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
         }
     }
 
-    public init(tasks: [String], limit: Int?, seqLen: Int, data: String, sweep: Sweep? = nil) {
-        (self.tasks, self.limit, self.seqLen, self.data, self.sweep) = (tasks, limit, seqLen, data, sweep)
+    public init(tasks: [String], limit: Int?, documentLimit: Int? = nil, seqLen: Int, data: String, sweep: Sweep? = nil) {
+        (self.tasks, self.limit, self.documentLimit, self.seqLen, self.data, self.sweep) = (tasks, limit, documentLimit, seqLen, data, sweep)
     }
 
     enum CodingKeys: String, CodingKey {
         case tasks, limit, data, sweep
-        case seqLen = "seq_len"
+        case seqLen = "seq_len", documentLimit = "document_limit"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         tasks = try c.decode([String].self, forKey: .tasks)
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+        documentLimit = try c.decodeIfPresent(Int.self, forKey: .documentLimit)
         seqLen = try c.decode(Int.self, forKey: .seqLen)
         data = try c.decode(String.self, forKey: .data)
         sweep = c.contains(.sweep) ? try Sweep(from: decoder) : nil
@@ -60,6 +64,7 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(tasks, forKey: .tasks)
         try c.encode(limit, forKey: .limit)
+        try c.encodeIfPresent(documentLimit, forKey: .documentLimit)
         try c.encode(seqLen, forKey: .seqLen)
         try c.encode(data, forKey: .data)
         try sweep?.encode(to: encoder)

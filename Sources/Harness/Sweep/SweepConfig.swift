@@ -26,9 +26,10 @@ public struct SweepTune: Codable, Equatable, Sendable {
     public var json: String { sortedKeyJSON() }
 }
 
-/// What a sweep evaluates: the dense model once, then every method × sparsity × seed pruned and
-/// evaluated on the same tasks. The same fields come from the command line or a `--config` JSON
-/// file (the keys of `CodingKeys`); the sweep stores it so `--resume` can continue by name.
+/// What a sweep evaluates: the dense model once, then every method × sparsity × seed pruned (the
+/// axes' cross product), then the explicit `variants`, evaluated on the sweep's tasks (a variant's
+/// jobs on its own subset of them). The same fields come from the command line or a `--config`
+/// JSON file (the keys of `CodingKeys`); the sweep stores it so `--resume` can continue by name.
 public struct SweepConfig: Codable, Equatable, Sendable {
     public var model: String
     public var methods: [String]
@@ -37,6 +38,9 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     public var tasks: [String]
     /// The first N documents / windows of each task; nil: all.
     public var limit: Int?
+    /// The first N documents of each zero-shot task, every window of each perplexity corpus
+    /// (not together with `limit`); nil: all documents.
+    public var documentLimit: Int?
     public var evalProtocol: EvalProtocol
     public var seqLen: Int
     public var calibration: String
@@ -44,7 +48,8 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     public var benchSeconds: Double
     /// Rounds of the interleaved dense / pruned throughput measurement.
     public var benchRounds: Int
-    /// When set, every pruned model is also tuned with LoRA and evaluated again (the "w/ tune" rows).
+    /// When set, every pruned model of the axes (and of the variants that ask for it) is also
+    /// tuned with LoRA and evaluated again (the "w/ tune" rows).
     public var tune: SweepTune?
     /// The pruning axes: each method is pruned under every combination of their values that
     /// applies to it (`pruningVariants(of:)`); nil: the method's paper setting (or default layers).
@@ -52,12 +57,15 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     public var statistics: [StatisticsPass]?
     public var biasCompensation: [Bool]?
     public var layers: [LayerSelection]?
+    /// Explicit jobs planned after the axes' cross product (instead of it when `methods` is empty).
+    public var variants: [SweepVariant]?
 
     public init(model: String, methods: [String], sparsities: [Double], seeds: [UInt64] = [0], tasks: [String],
                 limit: Int? = nil, evalProtocol: EvalProtocol = .llmPruner, seqLen: Int = 128,
                 calibration: String = CalibrationSource.standard.description, benchSeconds: Double = 3, benchRounds: Int = 1,
                 tune: SweepTune? = nil, allocations: [Allocation]? = nil, statistics: [StatisticsPass]? = nil,
-                biasCompensation: [Bool]? = nil, layers: [LayerSelection]? = nil) {
+                biasCompensation: [Bool]? = nil, layers: [LayerSelection]? = nil, documentLimit: Int? = nil,
+                variants: [SweepVariant]? = nil) {
         self.model = model
         self.methods = methods
         self.sparsities = sparsities
@@ -74,11 +82,13 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         self.statistics = statistics
         self.biasCompensation = biasCompensation
         self.layers = layers
+        self.documentLimit = documentLimit
+        self.variants = variants
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, methods, sparsities, seeds, tasks, limit, calibration, tune, allocations, statistics, layers
-        case biasCompensation = "bias_compensation"
+        case model, methods, sparsities, seeds, tasks, limit, calibration, tune, allocations, statistics, layers, variants
+        case biasCompensation = "bias_compensation", documentLimit = "document_limit"
         case evalProtocol = "protocol", seqLen = "seq_len", benchSeconds = "bench_seconds", benchRounds = "bench_rounds"
     }
 
@@ -86,11 +96,15 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = SweepConfig(model: "", methods: [], sparsities: [], tasks: [])
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? "smollm2-135m"
-        methods = try c.decode([String].self, forKey: .methods)
-        sparsities = try c.decode([Double].self, forKey: .sparsities)
+        variants = try c.decodeIfPresent([SweepVariant].self, forKey: .variants)
+        // Without variants, the axes are the plan: methods and sparsities are needed.
+        methods = try variants == nil ? c.decode([String].self, forKey: .methods) : c.decodeIfPresent([String].self, forKey: .methods) ?? []
+        sparsities = try variants == nil || !methods.isEmpty
+            ? c.decode([Double].self, forKey: .sparsities) : c.decodeIfPresent([Double].self, forKey: .sparsities) ?? []
         seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? defaults.seeds
         tasks = try c.decodeIfPresent([String].self, forKey: .tasks) ?? TaskCatalog.names
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+        documentLimit = try c.decodeIfPresent(Int.self, forKey: .documentLimit)
         evalProtocol = try c.decodeIfPresent(String.self, forKey: .evalProtocol).map(Self.evalProtocol(named:)) ?? defaults.evalProtocol
         seqLen = try c.decodeIfPresent(Int.self, forKey: .seqLen) ?? defaults.seqLen
         calibration = try c.decodeIfPresent(String.self, forKey: .calibration) ?? defaults.calibration
@@ -119,7 +133,11 @@ public struct SweepConfig: Codable, Equatable, Sendable {
 
     /// Checks every field, saying what is possible when one is not.
     public func validate() throws {
-        guard !methods.isEmpty else { throw FileError("sweep", "no methods given") }
+        guard !methods.isEmpty || !(variants ?? []).isEmpty else { throw FileError("sweep", "no methods given") }
+        if methods.isEmpty, allocations != nil || statistics != nil || biasCompensation != nil || layers != nil || !sparsities.isEmpty {
+            throw FileError("sweep", "sparsities, allocations, statistics, bias_compensation and layers are axes of the methods: give methods, or set them in the variants")
+        }
+        if let variants, variants.isEmpty { throw FileError("sweep", "variants must be a non-empty list when given") }
         for axis in [allocations?.map(\.rawValue), statistics?.map(\.rawValue), biasCompensation?.map(String.init),
                      layers?.map(\.description)] {
             guard let axis else { continue }
@@ -135,7 +153,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
             }
         }
         guard Set(methods).count == methods.count else { throw FileError("sweep", "a method is listed twice") }
-        guard !sparsities.isEmpty, sparsities.allSatisfy({ $0 > 0 && $0 < 1 }) else {
+        guard methods.isEmpty || !sparsities.isEmpty, sparsities.allSatisfy({ $0 > 0 && $0 < 1 }) else {
             throw FileError("sweep", "sparsities must be a non-empty list of fractions strictly between 0 and 1")
         }
         guard Set(sparsities).count == sparsities.count, Set(seeds).count == seeds.count, !seeds.isEmpty else {
@@ -146,6 +164,10 @@ public struct SweepConfig: Codable, Equatable, Sendable {
             throw FileError("sweep", "unknown task '\(task)' (known: \(TaskCatalog.names.joined(separator: ", ")))")
         }
         if let limit, limit < 1 { throw FileError("sweep", "limit must be at least 1") }
+        if let documentLimit, documentLimit < 1 { throw FileError("sweep", "document_limit must be at least 1") }
+        if limit != nil, documentLimit != nil {
+            throw FileError("sweep", "give limit (documents and windows) or document_limit (documents only), not both")
+        }
         guard seqLen >= 2 else { throw FileError("sweep", "seq_len must be at least 2") }
         _ = try CalibrationSource(parsing: calibration)
         guard benchSeconds >= 0, benchRounds >= 1 else { throw FileError("sweep", "bench_seconds must be ≥ 0 and bench_rounds ≥ 1") }
@@ -155,6 +177,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
                 throw FileError("sweep", "tune data '\(tune.data)' is neither c4 nor an existing Alpaca JSONL file")
             }
         }
+        for variant in variants ?? [] { try variant.validate(in: self) }
     }
 
     /// The protocol called `name`; any other name is an error saying which exist.
@@ -166,22 +189,49 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     }
 
     /// The jobs in the order they run: the dense model, then method by method, sparsity by
-    /// sparsity, seed by seed; with `tune`, each pruned model's tuned variant right after it.
-    public var jobs: [SweepJobSpec] {
-        var jobs = [SweepJobSpec.dense]
+    /// sparsity, seed by seed; with `tune`, each pruned model's tuned variant right after it;
+    /// then the variants' jobs in the same order, each job planned once.
+    public var jobs: [SweepJobSpec] { plan.map(\.spec) }
+
+    /// The sweep's tasks that `spec` evaluates (all of them for a job the plan does not have).
+    public func tasks(of spec: SweepJobSpec) -> [String] { plan.first { $0.spec == spec }?.tasks ?? tasks }
+
+    /// Each planned job with the sweep's tasks it evaluates: a job planned by the axes and by
+    /// variants is one job that evaluates every task any of them asks for, in the sweep's order.
+    var plan: [(spec: SweepJobSpec, tasks: [String])] {
+        var planned = [(spec: SweepJobSpec.dense, tasks: tasks)]
+        func add(_ spec: SweepJobSpec, _ asked: [String]) {
+            if let i = planned.firstIndex(where: { $0.spec == spec }) {
+                planned[i].tasks = tasks.filter { planned[i].tasks.contains($0) || asked.contains($0) }
+            } else {
+                planned.append((spec, asked))
+            }
+        }
         for method in methods {
             let variants = (try? ImportanceMethods.named(method)).map(pruningVariants(of:)) ?? [PruningOverrides()]
             for pruning in variants {
                 for sparsity in sparsities {
                     for seed in seeds {
                         let pruned = SweepJobSpec(method: method, sparsity: sparsity, seed: seed, pruning: pruning)
-                        jobs.append(pruned)
-                        if tune != nil { jobs.append(pruned.withTune) }
+                        add(pruned, tasks)
+                        if tune != nil { add(pruned.withTune, tasks) }
                     }
                 }
             }
         }
-        return jobs
+        for variant in variants ?? [] {
+            let paper = (try? ImportanceMethods.named(variant.method))?.paperSetting
+            let pruning = paper.map(variant.overrides.departures(from:)) ?? variant.overrides
+            let asked = variant.tasks.map { own in tasks.filter(own.contains) } ?? tasks
+            for sparsity in variant.sparsities {
+                for seed in seeds {
+                    let pruned = SweepJobSpec(method: variant.method, sparsity: sparsity, seed: seed, pruning: pruning)
+                    add(pruned, asked)
+                    if variant.tune { add(pruned.withTune, asked) }
+                }
+            }
+        }
+        return planned
     }
 
     /// Every combination of the pruning axes' values (one without overrides when no axis is given).
@@ -211,6 +261,11 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         }
         return variants
     }
+
+    /// The first N windows of each perplexity corpus a job evaluates; nil: every window.
+    public var windowsEvaluated: Int? { limit }
+    /// The first N documents of each zero-shot task a job evaluates; nil: every document.
+    public var documentsEvaluated: Int? { documentLimit ?? limit }
 
     /// The configuration as stored: sorted-key JSON.
     public var json: String { sortedKeyJSON() }

@@ -26,9 +26,10 @@ struct SweepEvaluation {
         var evaluation = TaskEvaluation(model: model.model, tokenizer: model.tokenizer, data: data)
         evaluation.evalProtocol = config.evalProtocol
         evaluation.seqLen = config.seqLen
-        evaluation.limit = config.limit
+        evaluation.documentLimit = config.documentsEvaluated
+        evaluation.windowLimit = config.windowsEvaluated
         var tasksRun = 0
-        for task in config.tasks {
+        for task in config.tasks(of: job.spec) {
             if finished.contains(task) {
                 clock.skip(1)
                 continue

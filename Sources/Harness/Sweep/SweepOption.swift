@@ -1,5 +1,6 @@
 import BIP
 import Foundation
+import Runtime
 import Tasks
 
 /// One option of `bip sweep` that sets a field of the sweep's configuration: its flag, the
@@ -26,7 +27,7 @@ public struct SweepOption: Sendable {
     /// shell would read it otherwise (`'4..<28'`); nil when `config` leaves it out.
     public func text(_ config: SweepConfig) -> String? {
         value(config).map { value in
-            let quoted = value.contains { "<>|&;()$` *?".contains($0) } ? "'\(value)'" : value
+            let quoted = value.contains { "<>|&;()$` *?\"{}[]".contains($0) } ? "'\(value)'" : value
             return takesValue ? "--\(flag) \(quoted)" : "--\(flag)"
         }
     }
@@ -38,13 +39,15 @@ public struct SweepOption: Sendable {
     /// Every option, in the order a command line prints them.
     public static let all: [SweepOption] = [
         SweepOption("model", value: { $0.model }, set: { $0.model = $1 }),
-        SweepOption("methods", value: { $0.methods.joined(separator: ",") }, set: { $0.methods = try list($1, "methods") { $0 } }),
-        SweepOption("sparsities", value: { $0.sparsities.map { "\($0)" }.joined(separator: ",") },
+        SweepOption("methods", value: { $0.methods.isEmpty ? nil : $0.methods.joined(separator: ",") }, set: { $0.methods = try list($1, "methods") { $0 } }),
+        SweepOption("sparsities", value: { $0.sparsities.isEmpty ? nil : $0.sparsities.map { "\($0)" }.joined(separator: ",") },
                     set: { $0.sparsities = try list($1, "sparsities", Double.init) }),
         SweepOption("seeds", value: { $0.seeds.map(String.init).joined(separator: ",") }, set: { $0.seeds = try list($1, "seeds") { UInt64($0) } }),
         SweepOption("tasks", value: { $0.tasks == TaskCatalog.names ? "all" : $0.tasks.joined(separator: ",") },
                     set: { $0.tasks = $1 == "all" ? TaskCatalog.names : try list($1, "tasks") { $0 } }),
         SweepOption("limit", value: { $0.limit.map(String.init) }, set: { $0.limit = try number($1, "limit", Int.init) }),
+        SweepOption("document-limit", value: { $0.documentLimit.map(String.init) },
+                    set: { $0.documentLimit = try number($1, "document-limit", Int.init) }),
         SweepOption("protocol", value: { $0.evalProtocol.rawValue }, set: { $0.evalProtocol = try SweepConfig.evalProtocol(named: $1) }),
         SweepOption("seq-len", value: { String($0.seqLen) }, set: { $0.seqLen = try number($1, "seq-len", Int.init) }),
         SweepOption("calibration", value: { $0.calibration }, set: { $0.calibration = $1 }),
@@ -71,6 +74,8 @@ public struct SweepOption: Sendable {
                     set: { $0.biasCompensation = try list($1, "bias-compensation") { ["on": true, "off": false][$0] } }),
         SweepOption("layers", value: { $0.layers?.map(\.description).joined(separator: ",") },
                     set: { $0.layers = try list($1, "layers") { try? LayerSelection(parsing: $0) } }),
+        SweepOption("variants", value: { $0.variants?.sortedKeyJSON() },
+                    set: { $0.variants = try number($1, "variants") { try? JSONDecoder().decode([SweepVariant].self, from: Data($0.utf8)) } }),
     ]
 
     /// Any tune option turns the tune on, from the default settings.

@@ -90,6 +90,8 @@ public final class SweepRunner {
         job.error = nil
         try store.update(job)
         clock.startJob(spec.label)
+        let tasks = config.tasks(of: spec)
+        clock.skip(config.tasks.count - tasks.count)
 
         let source = try models.dense()
         let loaded = try models.model(spec, detail: &job.pruneDetail)
@@ -117,7 +119,7 @@ public final class SweepRunner {
         }
 
         let options = EvaluationOptions(
-            tasks: config.tasks, limit: config.limit, seqLen: config.seqLen, data: data.url.path,
+            tasks: tasks, limit: config.limit, documentLimit: config.documentLimit, seqLen: config.seqLen, data: data.url.path,
             sweep: .init(name: sweep.name, method: spec.methodAndTune, sparsity: spec.sparsity, seed: spec.seed,
                          sourceSHA256: source.sha256, evalProtocol: config.evalProtocol,
                          calibration: try models.calibration(of: spec), tune: spec.tuned ? config.tune : nil,
