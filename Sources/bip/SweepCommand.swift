@@ -92,7 +92,7 @@ struct SweepCommand: ParsableCommand {
             "allocations": allocations, "statistics": statistics, "bias-compensation": biasCompensation, "layers": layers,
         ]
         for option in SweepOption.all {
-            guard let value = given[option.flag] else { fatalError("bip sweep has no option --\(option.flag)") }
+            guard let value = given[option.flag] else { throw ValidationError("bip sweep does not read its option --\(option.flag)") }
             if let value { try option.apply(value, to: &base) }
         }
         try base.validate()

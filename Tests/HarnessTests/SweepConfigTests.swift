@@ -60,31 +60,10 @@ final class SweepConfigTests: XCTestCase {
         }
     }
 
-    /// The command line printed for a configuration, applied option by option to the command
-    /// line's starting point, gives the same configuration; values that do not parse say which.
-    func testPrintedOptionsApplyToTheSameConfiguration() throws {
-        var tune = SweepTune(data: "c4", heldOut: 2000)
-        tune.options.batch = 4
-        tune.options.microBatch = 4
-        tune.options.maxSteps = 7
-        let configs = [
-            SweepConfig(model: "smollm2-135m", methods: ["bip", "wanda-sp"], sparsities: [0.2, 0.35], seeds: [0, 3],
-                        tasks: ["wikitext2", "piqa"], limit: 20, evalProtocol: .lmEval, seqLen: 64, calibration: "c4:32x128",
-                        benchSeconds: 1.5, benchRounds: 2, tune: tune),
-            SweepConfig(model: "other", methods: ["flap"], sparsities: [0.5], tasks: TaskCatalog.names),
-        ]
-        for config in configs {
-            let text = SweepCommandLine.text(config, name: "n")
-            var applied = SweepConfig(model: "smollm2-135m", methods: [], sparsities: [], tasks: TaskCatalog.names)
-            for part in text.components(separatedBy: " \\\n    ").dropFirst().dropLast() {
-                let words = part.split(separator: " ", maxSplits: 1).map(String.init)
-                let option = try XCTUnwrap(SweepOption.all.first { "--\($0.flag)" == words[0] }, part)
-                try option.apply(words.count > 1 ? words[1] : "", to: &applied)
-            }
-            XCTAssertEqual(applied, config, text)
-            XCTAssertTrue(text.hasSuffix("--name n"))
-        }
-        var config = configs[1]
+    /// A value given to a sweep option that does not parse says which option and value.
+    /// (The round trip of the printed command line through `bip sweep` is SweepOptionTableTests'.)
+    func testOptionValuesThatDoNotParseSayWhich() throws {
+        var config = SweepConfig(model: "other", methods: ["flap"], sparsities: [0.5], tasks: TaskCatalog.names)
         let seeds = try XCTUnwrap(SweepOption.all.first { $0.flag == "seeds" })
         XCTAssertThrowsError(try seeds.apply("1,x", to: &config)) { XCTAssertEqual("\($0)", "--seeds: 'x' is not valid") }
         let evalProtocol = try XCTUnwrap(SweepOption.all.first { $0.flag == "protocol" })

@@ -69,7 +69,7 @@ public struct RecoveryTune {
         let merged = lora.merged(into: source.model)
         let record = TuneRecord(
             data: data.source, lossOn: data.examples.contains { $0.responseStart > 0 } ? "response tokens" : "every token",
-            options: options, heldOutRequested: heldOut,
+            options: .init(tuning: options, heldOutRequested: heldOut),
             trainingExamples: split.training.count, heldOutExamples: split.heldOut.count,
             steps: state.step, loraParameters: lora.values.count,
             heldOutLossBefore: state.heldOutLosses.first?.loss, bestStep: state.best?.step, bestHeldOutLoss: state.best?.loss,

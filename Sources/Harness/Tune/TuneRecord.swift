@@ -1,24 +1,24 @@
 import Gradients
+import Runtime
 
 /// What a finished tune records (in the tuned model's config.json under `bip_tune`, and as
-/// `bip tune --json` prints it): the data, the options, the split, and the losses.
+/// `bip tune --json` prints it): the data, the options, the split, and the losses; every key is
+/// written, a loss not measured as null.
 public struct TuneRecord: Encodable, Sendable {
     /// The tuning data's description (`c4:…`, or the Alpaca file).
     public var data: String
     /// `response tokens` or `every token`.
     public var lossOn: String
-    public var options: TuningOptions
-    /// Held-out examples asked for (at most a tenth of the data is held out).
-    public var heldOutRequested: Int
+    public var options: Options
     public var trainingExamples: Int
     public var heldOutExamples: Int
     public var steps: Int
     public var loraParameters: Int
-    public var heldOutLossBefore: Double?
-    public var bestStep: Int?
-    public var bestHeldOutLoss: Double?
-    public var trainingLossFirst: Double?
-    public var trainingLossLast: Double?
+    @WrittenAsNull public var heldOutLossBefore: Double?
+    @WrittenAsNull public var bestStep: Int?
+    @WrittenAsNull public var bestHeldOutLoss: Double?
+    @WrittenAsNull public var trainingLossFirst: Double?
+    @WrittenAsNull public var trainingLossLast: Double?
     public var tokensPerSecondThisRun: Double
     /// The path of the model tuned.
     public var tunedFrom: String
@@ -30,27 +30,18 @@ public struct TuneRecord: Encodable, Sendable {
         case trainingLossLast = "training_loss_last", tokensPerSecondThisRun = "tokens_per_second_this_run", tunedFrom = "tuned_from"
     }
 
-    enum OptionKeys: String, CodingKey { case heldOutRequested = "held_out_requested" }
+    /// The tune's options as recorded: the recipe's fields and, beside them, the held-out
+    /// examples asked for (at most a tenth of the data is held out).
+    public struct Options: Encodable, Sendable {
+        public var tuning: TuningOptions
+        public var heldOutRequested: Int
 
-    /// Every key is written, a loss not measured as null; `options` also holds `held_out_requested`.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(data, forKey: .data)
-        try c.encode(lossOn, forKey: .lossOn)
-        let optionsEncoder = c.superEncoder(forKey: .options)
-        try options.encode(to: optionsEncoder)
-        var extra = optionsEncoder.container(keyedBy: OptionKeys.self)
-        try extra.encode(heldOutRequested, forKey: .heldOutRequested)
-        try c.encode(trainingExamples, forKey: .trainingExamples)
-        try c.encode(heldOutExamples, forKey: .heldOutExamples)
-        try c.encode(steps, forKey: .steps)
-        try c.encode(loraParameters, forKey: .loraParameters)
-        try c.encode(heldOutLossBefore, forKey: .heldOutLossBefore)
-        try c.encode(bestStep, forKey: .bestStep)
-        try c.encode(bestHeldOutLoss, forKey: .bestHeldOutLoss)
-        try c.encode(trainingLossFirst, forKey: .trainingLossFirst)
-        try c.encode(trainingLossLast, forKey: .trainingLossLast)
-        try c.encode(tokensPerSecondThisRun, forKey: .tokensPerSecondThisRun)
-        try c.encode(tunedFrom, forKey: .tunedFrom)
+        enum CodingKeys: String, CodingKey { case heldOutRequested = "held_out_requested" }
+
+        public func encode(to encoder: any Encoder) throws {
+            try tuning.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(heldOutRequested, forKey: .heldOutRequested)
+        }
     }
 }
