@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
         .testTarget(name: "GradientsTests", dependencies: ["Gradients", "TestSupport"]),
         .testTarget(name: "BIPTests", dependencies: ["BIP", "Gradients", "TestSupport"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CommandTests", dependencies: ["bip", "Harness", "TestSupport"]),
         // The tests that need the downloaded models (`bip models fetch smollm2-135m`, `qwen2.5-0.5b`):
         // exactness against the shared fixtures and the real models' numbers. The targets above

@@ -20,4 +20,7 @@ public enum BuildInfo {
         guard process.terminationStatus == 0 else { return nil }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }()
+
+    /// What `bip --version` prints: the version and the commit.
+    public static var versionLine: String { "bip \(version), commit \(commit ?? "unknown")" }
 }

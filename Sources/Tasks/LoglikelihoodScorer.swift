@@ -20,7 +20,10 @@ public final class LoglikelihoodScorer {
     public private(set) var tokensRun = 0
     public private(set) var naiveTokens = 0
 
-    public init(model: LlamaModel, tokenBudget: Int = 1024, slots: Int = 64) {
+    /// The token budget of a batch unless one is given (`bip eval`, sweeps).
+    public static let defaultTokenBudget = 1024
+
+    public init(model: LlamaModel, tokenBudget: Int = defaultTokenBudget, slots: Int = 64) {
         self.model = model
         self.tokenBudget = max(1, tokenBudget)
         self.slots = slots

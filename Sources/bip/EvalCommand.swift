@@ -21,6 +21,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "The SQLite results database.") var db = "bip.sqlite"
     @Flag(help: "Print the results as JSON on stdout.") var json = false
     @Option(help: "Write one JSON line per zero-shot document to this file.") var samples: String?
+    @Option(name: .customLong("output-path"), help: "Also write the run as lm-evaluation-harness results and samples files into this directory.")
+    var outputPath: String?
 
     func validate() throws {
         guard EvalProtocol(rawValue: evalProtocol) != nil else {
@@ -74,6 +76,11 @@ struct EvalCommand: ParsableCommand {
                 outcomes.append(outcome)
             }
             try store.finish(runID: run.id!, at: ISO8601DateFormatter().string(from: Date()))
+            if let outputPath {
+                var export = LMEvalExport(store: store, data: evaluation.data)
+                export.note = Console.status
+                for file in try export.write(runID: run.id!, to: URL(fileURLWithPath: outputPath)) { Console.status("wrote \(file.path)") }
+            }
             let seconds = Date().timeIntervalSince(started)
             if json {
                 try Console.printJSON(Self.json(outcomes, loaded: loaded, sha256: sha256, protocol: evalProtocol, seconds: seconds))

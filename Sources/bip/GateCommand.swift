@@ -11,6 +11,8 @@ struct GateCommand: ParsableCommand {
     @Option(help: "The SQLite results database.") var db = "bip.sqlite"
     @Option(help: "The baseline JSON file.") var baseline = "reports/baseline.json"
     @Option(help: "Only the results of this sweep.") var sweep: String?
+    @Option(name: .customLong("baseline-run"), help: "Use this imported run (bip import lm-eval) as the baseline instead of the baseline file.")
+    var baselineRun: Int64?
     @Option(name: .customLong("max-ppl-increase"), help: "Largest allowed perplexity rise, as a fraction of the baseline.") var maxPplIncrease = 0.01
     @Option(name: .customLong("max-acc-drop"), help: "Largest allowed accuracy drop (absolute, 0.02 = 2 points).") var maxAccDrop = 0.02
     @Flag(name: .customLong("write-baseline"), help: "Record the current results as the new baseline instead of comparing.") var writeBaseline = false
@@ -31,7 +33,7 @@ struct GateCommand: ParsableCommand {
                 return false
             }
             let (checks, new) = RegressionGate(maxPerplexityIncrease: maxPplIncrease, maxAccuracyDrop: maxAccDrop)
-                .compare(try Baseline.load(baseline), with: current, windows: { try? store.windows(runID: $0, task: $1) })
+                .compare(try baselineRun.map { try store.importedBaseline(runID: $0, for: current) } ?? Baseline.load(baseline), with: current, windows: { try? store.windows(runID: $0, task: $1) })
             let bad = checks.filter { $0.verdict != .ok }
             if json {
                 try Console.printJSON([

@@ -12,7 +12,8 @@ struct RunsCommand: ParsableCommand {
             let store = try ResultStore.existing(path: db)
             for run in try store.runs() {
                 let tasks = Set(try store.metrics(runID: run.id!).map(\.task)).sorted().joined(separator: ",")
-                print("\(run.id!)\t\(run.startedAt)\t\(run.finishedAt ?? "unfinished")\t\(run.evalProtocol)\t\(run.modelPath)\t\(tasks)")
+                let imported = run.source.map { "\timported from \($0.label)" } ?? ""
+                print("\(run.id!)\t\(run.startedAt)\t\(run.finishedAt ?? "unfinished")\t\(run.evalProtocol)\t\(run.modelPath)\t\(tasks)\(imported)")
             }
         }
     }

@@ -53,6 +53,7 @@ struct MarkdownReport {
         let paperTests = tests(metric: SweepResults.paperMetric)
         lines += table(metric: SweepResults.paperMetric, delta: false, tests: paperTests)
         lines += skewNotes(metric: SweepResults.paperMetric)
+        lines += referenceTable()
         lines.append("")
         lines.append("## Change against dense (paper metrics)")
         lines.append("")
@@ -106,11 +107,32 @@ struct MarkdownReport {
     }
 
     /// Values of one row under `metric`: the perplexities, the accuracies (percent), the average.
-    private func cells(_ row: SweepResults.Row, metric: (String) -> String) -> [Double?] {
+    private func cells(_ row: SweepResults.Row, metric: (String) -> String) -> [Double?] { cells(row.values, metric: metric) }
+
+    private func cells(_ values: [String: [String: SweepResults.Value]], metric: (String) -> String) -> [Double?] {
         columns.map { task in
-            guard let v = row.values[task]?[metric(task)]?.value else { return nil }
+            guard let v = values[task]?[metric(task)]?.value else { return nil }
             return SweepResults.isPerplexity(task) ? v : 100 * v
-        } + [results.average(row, metric: metric).map { 100 * $0 }]
+        } + [results.average(values, metric: metric).map { 100 * $0 }]
+    }
+
+    /// The imported runs (`bip import lm-eval`) under the paper metrics, each labelled with where
+    /// it came from; nothing when the database holds none.
+    private func referenceTable() -> [String] {
+        guard !results.references.isEmpty else { return [] }
+        var lines = ["", "Reference runs, imported from other evaluations' result files (not tested against the rows above):", ""] + header()
+        for (i, reference) in results.references.enumerated() {
+            let values = cells(reference.values, metric: SweepResults.paperMetric).map { $0.map { String(format: "%.2f", $0) } ?? "-" }
+            let parameters = reference.run.parameters > 0 ? Self.parameters(Double(reference.run.parameters)) : "-"
+            lines.append("| " + (["reference \(i + 1)", "-", parameters, "-"] + values).joined(separator: " | ") + " |")
+        }
+        lines.append("")
+        for (i, reference) in results.references.enumerated() {
+            let options = try? JSONDecoder().decode(EvaluationOptions.self, from: Data(reference.run.options.utf8))
+            let limit = options?.limit.map { ", limit \($0)" } ?? ""
+            lines.append("- reference \(i + 1): run \(reference.run.id!), \(reference.run.source!.label), protocol `\(reference.run.evalProtocol)`\(limit).")
+        }
+        return lines
     }
 
     static func accEverywhere(_ task: String) -> String { SweepResults.isPerplexity(task) ? "ppl" : "acc" }

@@ -18,6 +18,15 @@ public struct SweepResults: Sendable {
     /// The perplexity windows of each run's corpora: run id -> task -> windows in order.
     public let windows: [Int64: [String: [PerplexityWindow]]]
     public let rows: [Row]
+    /// The imported runs of the database (`bip import lm-eval`), shown beside the sweep's rows.
+    public let references: [Reference]
+
+    /// An imported run: its record (with its source) and each task's metrics.
+    public struct Reference: Sendable {
+        public let run: EvalRun
+        /// task -> metric -> (value, stderr, n).
+        public let values: [String: [String: Value]]
+    }
 
     /// One row of the report's tables: one model (or one per seed), with every method that made it.
     public struct Row: Sendable {
@@ -113,8 +122,13 @@ public struct SweepResults: Sendable {
             }
             rows.append(Row(methods: [group[0].methodLabel], sparsity: group[0].sparsity, jobs: group, values: values))
         }
+        let references = try store.runs().filter(\.isImported).map { run in
+            Reference(run: run, values: Dictionary(grouping: try store.metrics(runID: run.id!), by: \.task).mapValues { metrics in
+                Dictionary(uniqueKeysWithValues: metrics.map { ($0.metric, Value(value: $0.value, stderr: $0.stderr, n: $0.n)) })
+            })
+        }
         return SweepResults(sweep: sweep, config: config, jobs: jobs, runs: runs, metrics: metrics, samples: samples,
-                            windows: windows, rows: rows)
+                            windows: windows, rows: rows, references: references)
     }
 
     /// The metric the paper tables quote for `task` (docs/evaluation-protocol.md, "The metric the
@@ -128,8 +142,11 @@ public struct SweepResults: Sendable {
     public var accuracyTasks: [String] { config.tasks.filter { !Self.isPerplexity($0) } }
 
     /// The mean of the row's accuracies under `metric(task)`, if every accuracy task has one.
-    public func average(_ row: Row, metric: (String) -> String) -> Double? {
-        let xs = accuracyTasks.compactMap { row.values[$0]?[metric($0)]?.value }
+    public func average(_ row: Row, metric: (String) -> String) -> Double? { average(row.values, metric: metric) }
+
+    /// The mean of `values`' accuracies under `metric(task)`, if every accuracy task has one.
+    public func average(_ values: [String: [String: Value]], metric: (String) -> String) -> Double? {
+        let xs = accuracyTasks.compactMap { values[$0]?[metric($0)]?.value }
         return xs.isEmpty || xs.count != accuracyTasks.count ? nil : xs.reduce(0, +) / Double(xs.count)
     }
 

@@ -177,6 +177,11 @@ public final class ResultStore: Sendable {
             // NULL for the dense model and for jobs run before it was recorded.
             try db.alter(table: SweepJob.databaseTableName) { t in t.add(column: "plan_hash", .text) }
         }
+        migrator.registerMigration("v7: imported runs") { db in
+            // Where an imported run came from (`ImportedRunSource` as sorted-key JSON), NULL for
+            // the runs bip made.
+            try db.alter(table: EvalRun.databaseTableName) { t in t.add(column: "source", .text) }
+        }
         return migrator
     }
 

@@ -18,10 +18,12 @@ public struct EvalRun: Codable, FetchableRecord, MutablePersistableRecord, Senda
     public var host: String
     public var startedAt: String
     public var finishedAt: String?
+    /// Where an imported run's results came from (`bip import lm-eval`); nil for a run bip made.
+    public var source: ImportedRunSource?
 
     public init(id: Int64? = nil, modelPath: String, modelSHA256: String, parameters: Int, evalProtocol: String,
                 options: String, bipVersion: String, bipCommit: String?, host: String, startedAt: String,
-                finishedAt: String? = nil) {
+                finishedAt: String? = nil, source: ImportedRunSource? = nil) {
         self.id = id
         self.modelPath = modelPath
         self.modelSHA256 = modelSHA256
@@ -33,12 +35,16 @@ public struct EvalRun: Codable, FetchableRecord, MutablePersistableRecord, Senda
         self.host = host
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.source = source
     }
+
+    /// Whether the run was imported from another tool's result files rather than made by bip.
+    public var isImported: Bool { source != nil }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     enum CodingKeys: String, CodingKey {
-        case id, parameters, options, host
+        case id, parameters, options, host, source
         case modelPath = "model_path", modelSHA256 = "model_sha256", evalProtocol = "protocol"
         case bipVersion = "bip_version", bipCommit = "bip_commit", startedAt = "started_at", finishedAt = "finished_at"
     }
