@@ -22,7 +22,10 @@ let package = Package(
         .target(name: "Tasks", dependencies: ["Runtime"]),
         .target(name: "Gradients", dependencies: ["Kernels", "Runtime"]),
         .target(name: "BIP", dependencies: ["Runtime", "Tasks", "Gradients"]),
-        .target(name: "Harness", dependencies: ["Runtime", "Tasks", "BIP", "Gradients", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Harness", dependencies: ["Runtime", "Tasks", "BIP", "Gradients", .product(name: "GRDB", package: "GRDB.swift")],
+                plugins: ["BuildCommit"]),
+        // Writes the git commit of the sources into the Harness module at build time (`BuildInfo.commit`).
+        .plugin(name: "BuildCommit", capability: .buildTool()),
         .executableTarget(
             name: "bip",
             dependencies: [

@@ -272,7 +272,7 @@ struct MarkdownReport {
         lines.append("- Protocol: `\(results.config.evalProtocol.rawValue)`; perplexity windows of \(results.config.seqLen) tokens; calibration `\(results.config.calibration)`.")
         let runs = results.jobs.compactMap { $0.evalRunID }.compactMap { results.runs[$0] }
         let builds = Set(runs.map { "bip \($0.bipVersion), checkout at commit \($0.bipCommit ?? "unknown")" }).sorted()
-        lines.append("- Made by: " + (builds.isEmpty ? "-" : builds.joined(separator: "; ")) + " (the source checkout's HEAD when each run started).")
+        lines.append("- Made by: " + (builds.isEmpty ? "-" : builds.joined(separator: "; ")) + " (the commit bip was built from; for runs made before builds recorded it, the checkout's HEAD when the run started).")
         let hosts = Set(runs.map(\.host)).sorted()
         lines.append("- Machine: " + (hosts.isEmpty ? "-" : hosts.joined(separator: ", ")) + ".")
         if let first = runs.map(\.startedAt).min(), let last = runs.compactMap(\.finishedAt).max() {
