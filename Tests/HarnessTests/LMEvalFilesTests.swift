@@ -225,6 +225,8 @@ final class LMEvalFilesTests: XCTestCase {
             (try brokenCopy(results: { $0["config"] = .object(["limit": .string("all")]) }), results, nil, "config.limit", "not a number"),
             (try brokenCopy(samples: { $0[1] = "{\"doc_id\": 1," }), samples, 2, nil, "not JSON: expected a string at byte 13"),
             (try brokenCopy(samples: { $0[1] = "[1]" }), samples, 2, nil, "not a JSON object"),
+            (try brokenCopy(samples: { $0[2] = $0[2].replacingOccurrences(of: "\"doc_id\": 2", with: "\"doc_id\": 0") }), samples, 3, "doc_id",
+             "0 is on an earlier line too"),
             (try brokenCopy(samples: { $0[2] = $0[2].replacingOccurrences(of: "\"acc\": 0.0", with: "\"acc\": 1.0") }), samples, 3, "acc",
              "1.0 disagrees with the loglikelihoods (their argmax is 0, the gold 3)"),
             (try brokenCopy(samples: { $0[0] = $0[0].replacingOccurrences(of: "[\"-31.5\", \"False\"]", with: "\"yes\"") }), samples, 1, "filtered_resps",

@@ -167,14 +167,18 @@ public struct LMEvalImport {
         return metrics
     }
 
-    /// The lines of a samples file, each a JSON object.
+    /// The lines of a samples file, each a JSON object with its own integer `doc_id`.
     private static func lines(_ path: String) throws -> [Fields] {
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError(file: path, problem: "cannot read") }
+        var seen = Set<Int>()
         return try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().map { i, line in
             guard let object = try JSONValue.parse(Data(line.utf8), file: path, line: i + 1).object else {
                 throw DataError(file: path, line: i + 1, problem: "not a JSON object")
             }
-            return Fields(file: path, line: i + 1, object: object, path: "")
+            let fields = Fields(file: path, line: i + 1, object: object, path: "")
+            let id = try fields.int("doc_id")
+            guard seen.insert(id).inserted else { throw fields.error("doc_id", "\(id) is on an earlier line too") }
+            return fields
         }
     }
 
