@@ -44,6 +44,13 @@ final class LMEvalCommandTests: XCTestCase {
         let runs = try bip(["runs", "--db", other])
         XCTAssertTrue(runs.stdout.contains("\tpiqa,wikitext2\timported from "), runs.stdout)
 
+        // Imported beside the run it came from, it is a gate baseline that the run meets exactly.
+        XCTAssertEqual(try bip(["import", "lm-eval", out.path, "--db", db]).status, 0)
+        let gate = try bip(["gate", "--db", db, "--baseline-run", "2"])
+        XCTAssertEqual(gate.status, 0, gate.stdout + gate.stderr)
+        XCTAssertTrue(gate.stdout.contains("ok         dense piqa acc (limit 2): baseline "), gate.stdout)
+        XCTAssertTrue(gate.stdout.hasSuffix("gate passed: 3 results within tolerance\n"), gate.stdout)
+
         // The imported run exports to the same files, byte for byte but for its recorded source.
         let again = folder.appendingPathComponent("again")
         let export = try bip(["export", "--db", other, "--run", "1", "--output-path", again.path])

@@ -129,7 +129,7 @@ struct MarkdownReport {
         lines.append("")
         for (i, reference) in results.references.enumerated() {
             let options = try? JSONDecoder().decode(EvaluationOptions.self, from: Data(reference.run.options.utf8))
-            let limit = options?.limit.map { ", limit \($0)" } ?? ""
+            let limit = options?.limit.map { ", limit \($0)" } ?? options?.documentLimit.map { ", first \($0) documents" } ?? ""
             lines.append("- reference \(i + 1): run \(reference.run.id!), \(reference.run.source!.label), protocol `\(reference.run.evalProtocol)`\(limit).")
         }
         return lines
