@@ -51,7 +51,7 @@ final class LMEvalCommandTests: XCTestCase {
         XCTAssertTrue(gate.stdout.contains("ok         dense piqa acc (limit 2): baseline "), gate.stdout)
         XCTAssertTrue(gate.stdout.hasSuffix("gate passed: 3 results within tolerance\n"), gate.stdout)
 
-        // The imported run exports to the same files, byte for byte but for its recorded source.
+        // The imported run exports to the same files, byte for byte but for its recorded source and model type.
         let again = folder.appendingPathComponent("again")
         let export = try bip(["export", "--db", other, "--run", "1", "--output-path", again.path])
         XCTAssertEqual(export.status, 0, export.stderr)
@@ -64,6 +64,7 @@ final class LMEvalCommandTests: XCTestCase {
             guard case .object(var file) = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: path)), file: path),
                   case .object(var config)? = file["config"], case .object(var record)? = config["bip"] else { return .null }
             XCTAssertEqual(record.removeValue(forKey: "source") != nil, path == files[0], path)
+            XCTAssertEqual(config.removeValue(forKey: "model"), .string(path == files[0] ? "imported from bip 0.1.0" : "bip"), path)
             config["bip"] = .object(record)
             file["config"] = .object(config)
             return .object(file)

@@ -125,7 +125,8 @@ public struct LMEvalExport {
         bip.id = nil
         let record = (try? JSONValue.parse(bip.sortedKeyJSONData(), file: "run")) ?? .null
         let config: [String: JSONValue] = [
-            "model": .string("bip"),
+            // An imported run's model type is that of the tool it came from, named by its source.
+            "model": .string(run.source.map { "imported from \($0.harness)" } ?? "bip"),
             "model_args": .string("pretrained=\(run.modelPath)"),
             "model_num_parameters": .int(run.parameters),
             "batch_size": .string("\(LoglikelihoodScorer.defaultTokenBudget) tokens"),
@@ -201,9 +202,10 @@ public struct LMEvalExport {
         if metrics.contains("acc") { line["acc"] = .double(sample.predictionAcc == sample.gold ? 1 : 0) }
         if metrics.contains("acc_norm"), let prediction = sample.predictionAccNorm { line["acc_norm"] = .double(prediction == sample.gold ? 1 : 0) }
         if let documents {
-            guard let document = documents.documents.first(where: { $0.index == sample.docIndex }),
-                  document.choiceCount == loglikelihoods.count, document.gold == sample.gold,
-                  documents.records.indices.contains(sample.docIndex) else {
+            // Documents are in file order, so document i is on line i + 1 of the data file.
+            guard documents.documents.indices.contains(sample.docIndex), documents.records.indices.contains(sample.docIndex),
+                  case let document = documents.documents[sample.docIndex], document.index == sample.docIndex,
+                  document.choiceCount == loglikelihoods.count, document.gold == sample.gold else {
                 throw FileError(task, "the data file does not hold document \(sample.docIndex) as the run scored it")
             }
             let doc = try JSONValue.parse(Data(documents.records[sample.docIndex].utf8), file: TaskCatalog.spec(task)?.file ?? task,
