@@ -7,6 +7,7 @@ import XCTest
 /// with SIGINT ignored, under nohup; or in a session of its own with setsid) stops cleanly within
 /// seconds on SIGTERM (what Slurm sends on scancel and at its time limit) or SIGINT: the running
 /// job is handed back as pending, the exit status is 128 + the signal, and a resume completes it.
+/// So does a sweep run as a Slurm job and cancelled with scancel (with BIP_TEST_SLURM=1).
 final class SweepSignalTests: XCTestCase {
     var folder: URL!
     var environment: [String: String] = [:]
@@ -76,17 +77,50 @@ final class SweepSignalTests: XCTestCase {
         XCTAssertEqual(status.trimmingCharacters(in: .whitespacesAndNewlines), "\(128 + signal)", stderr)
         XCTAssertTrue(stderr.contains("interrupted: every finished task is stored in \(db); continue with: bip sweep --resume --name signalled"), stderr)
 
-        // The job that was running is pending again; nothing is left running.
-        let store = try ResultStore(path: db)
-        let jobs = try store.jobs(sweepID: try XCTUnwrap(try store.sweep(named: "signalled")?.id))
-        XCTAssertFalse(jobs.contains { $0.status == .running }, "\(jobs.map(\.status))")
-        XCTAssertTrue(jobs.contains { $0.status == .pending }, "\(jobs.map(\.status))")
-        XCTAssertEqual(jobs.map(\.attempts).max(), jobs.contains { $0.status == .done } ? 1 : 0, "an interruption is not an attempt")
+        try checkHandedBack(db)
         if resume {
             let resumed = try BipExecutable.run(["sweep", "--resume", "--name", "signalled", "--db", db], environment: environment)
             XCTAssertEqual(resumed.status, 0, resumed.stderr)
             XCTAssertTrue(resumed.stdout.contains("sweep signalled: 2 of 2 jobs done, 0 failed"), resumed.stdout)
         }
+    }
+
+    /// Slurm's scancel (SIGTERM to the job's processes, SIGKILL 5 seconds later on the local
+    /// cluster) stops a sweep running as a batch job just as cleanly.
+    func testScancelStopsASweepRunningAsASlurmJob() throws {
+        guard try LocalCluster.slurmAvailable() else { return }
+        let db = folder.appendingPathComponent("signalled.sqlite").path
+        let output = folder.appendingPathComponent("job.out").path
+        let command = ([try BipExecutable.url().path] + arguments + ["--db", db]).map { "'\($0)'" }.joined(separator: " ")
+        let sbatch = Process()
+        sbatch.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sbatch.arguments = ["sbatch", "--parsable", "--output=\(output)", "--wrap", "exec \(command)"]
+        sbatch.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        sbatch.standardOutput = out
+        try sbatch.run()
+        let job = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        sbatch.waitUntilExit()
+        XCTAssertEqual(sbatch.terminationStatus, 0)
+        try waitForMetrics(db, atLeast: 1, statusFile: output + ".never")
+        let scancel = Process()
+        scancel.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        scancel.arguments = ["scancel", job]
+        try scancel.run()
+        scancel.waitUntilExit()
+        try LocalCluster.waitUntilGone(job)
+        let log = try String(contentsOfFile: output, encoding: .utf8)
+        XCTAssertTrue(log.contains("interrupted: every finished task is stored in \(db)"), log)
+        try checkHandedBack(db)
+    }
+
+    /// The job that was running is pending again, this attempt not counted; nothing is left running.
+    private func checkHandedBack(_ db: String) throws {
+        let store = try ResultStore(path: db)
+        let jobs = try store.jobs(sweepID: try XCTUnwrap(try store.sweep(named: "signalled")?.id))
+        XCTAssertFalse(jobs.contains { $0.status == .running }, "\(jobs.map(\.status))")
+        XCTAssertTrue(jobs.contains { $0.status == .pending }, "\(jobs.map(\.status))")
+        XCTAssertEqual(jobs.map(\.attempts).max(), jobs.contains { $0.status == .done } ? 1 : 0, "an interruption is not an attempt")
     }
 
     /// The contents of `path` once it exists and is not empty.
