@@ -127,10 +127,10 @@ start_postgres() {
 
 start_munge() {
     mkdir -p "$DIR/munge"
-    chmod 700 "$DIR/munge"
+    chmod 755 "$DIR/munge"
     dd if=/dev/urandom of="$DIR/munge/munge.key" bs=1024 count=1 status=none
     chmod 400 "$DIR/munge/munge.key"
-    munged --force --key-file="$DIR/munge/munge.key" --socket="$DIR/munge/munge.socket" \
+    munged --key-file="$DIR/munge/munge.key" --socket="$DIR/munge/munge.socket" \
         --pid-file="$DIR/munge/munged.pid" --log-file="$DIR/munge/munged.log" --seed-file="$DIR/munge/munged.seed" \
         || { cat "$DIR/munge/munged.log" >&2 || true; die "munged did not start"; }
     record MUNGED_PID "$(read_pid "$DIR/munge/munged.pid")"
@@ -168,6 +168,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
 DefMemPerCPU=$((memory / cpus))
 MpiDefault=none
+MailProg=/bin/true
 SwitchType=switch/none
 SchedulerType=sched/backfill
 AccountingStorageType=accounting_storage/none
