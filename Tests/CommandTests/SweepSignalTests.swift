@@ -39,7 +39,7 @@ final class SweepSignalTests: XCTestCase {
     }
 
     /// Sent to the sweep's process group, as Ctrl-C and scancel reach every process, its child
-    /// `bip bench` too: the job is handed back all the same, not recorded failed.
+    /// `bip bench` too (first): the job is handed back all the same, not recorded failed.
     func testSIGTERMStopsASweepInASessionOfItsOwn() throws {
         try interrupt(launcher: "setsid -w", signal: SIGTERM, resume: false)
     }
@@ -71,9 +71,19 @@ final class SweepSignalTests: XCTestCase {
         }
         try waitForMetrics(db, atLeast: 1, statusFile: log + ".status")
         XCTAssertFalse(FileManager.default.fileExists(atPath: log + ".status"), "the sweep ended before the signal")
+        let group = launcher.hasPrefix("setsid")
+        if group {
+            // setsid makes the sweep the leader of its process group, which is signalled while the
+            // next job's `bip bench` child runs, the child first (as scancel may), so that the
+            // sweep sees its child die of the signal before the signal reaches it.
+            let deadline = Date().addingTimeInterval(60)
+            while child(of: pid) == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            let bench = try XCTUnwrap(child(of: pid), "no bench child")
+            kill(bench, signal)
+            Thread.sleep(forTimeInterval: 0.3)
+        }
         let sent = Date()
-        // setsid makes the sweep the leader of its process group: the group is signalled.
-        kill(launcher.hasPrefix("setsid") ? -pid : pid, signal)
+        kill(group ? -pid : pid, signal)
         let status = try waitForFile(log + ".status", seconds: 30)
         let stderr = try String(contentsOfFile: log + ".err", encoding: .utf8)
         XCTAssertLessThan(Date().timeIntervalSince(sent), 10, "stopping took too long")
@@ -124,6 +134,16 @@ final class SweepSignalTests: XCTestCase {
         XCTAssertFalse(jobs.contains { $0.status == .running || $0.status == .failed }, "\(jobs.map { "\($0.status) \($0.error ?? "")" })")
         XCTAssertTrue(jobs.contains { $0.status == .pending }, "\(jobs.map(\.status))")
         XCTAssertEqual(jobs.map(\.attempts).max(), jobs.contains { $0.status == .done } ? 1 : 0, "an interruption is not an attempt")
+    }
+
+    /// A process whose parent is `pid` (/proc/N/stat: "N (name) state ppid …").
+    private func child(of pid: Int32) -> Int32? {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return processes.first { entry in
+            guard entry.allSatisfy(\.isNumber), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let end = stat.range(of: ") ", options: .backwards) else { return false }
+            return stat[end.upperBound...].split(separator: " ").dropFirst().first == "\(pid)"
+        }.flatMap { Int32($0) }
     }
 
     /// The contents of `path` once it exists and is not empty.

@@ -29,7 +29,6 @@ public enum BenchProbe {
             let output = out.fileHandleForReading.readDataToEndOfFile()
             drained.wait()
             process.waitUntilExit()
-            if process.terminationReason == .uncaughtSignal { SweepInterruption.awaitInterruption() }
             guard process.terminationStatus == 0, let report = try? JSONDecoder().decode(BenchReport.self, from: output) else {
                 throw FileError(path, "throughput measurement failed: \(String(decoding: errors, as: UTF8.self).split(separator: "\n").last ?? "")")
             }

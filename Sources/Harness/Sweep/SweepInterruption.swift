@@ -42,25 +42,15 @@ public final class SweepInterruption: @unchecked Sendable {
 
     /// Carries out the interruption by `signalNumber`; does not return.
     private func interrupt(_ signalNumber: Int32) -> Never {
-        Self.started.signal()
-        // The lock first: a sweep that sees its child die must not record the job failed.
+        // The lock first: nothing is written after the child is gone.
         ResultStore.writeLock.lock()
         if Self.child > 0 { kill(Self.child, SIGKILL) }
         store.releaseInterruptedJobs(sweepID: sweepID)
         report("\ninterrupted: every finished task is stored in \(db); continue with: bip sweep --resume --name \(name) --db \(db)")
-        exit(128 + signalNumber)
-    }
-
-    /// Signalled when an interruption begins.
-    private static let started = DispatchSemaphore(value: 0)
-
-    /// Called when the child died of a signal: Ctrl-C reaches the whole process group, and Slurm's
-    /// scancel every process of the job, so the same signal may be on its way to this process.
-    /// Waits two seconds for an interruption to begin, and then for it to end the process;
-    /// returns when none began (the child died of something else).
-    static func awaitInterruption() {
-        guard started.wait(timeout: .now() + 2) == .success else { return }
-        while true { Thread.sleep(forTimeInterval: 3600) }
+        // Without exit handlers: the other threads are still computing, and tearing the libraries
+        // down under them (OpenBLAS's buffers) can end the process in SIGSEGV instead.
+        fflush(nil)
+        _exit(128 + signalNumber)
     }
 
     /// Once per process: the pipe, the thread that reads it, and the handler that writes to it
