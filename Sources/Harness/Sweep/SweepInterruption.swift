@@ -7,10 +7,11 @@ import Foundation
 ///
 /// The signals are caught by a plain `sigaction` handler that only writes the signal's number to
 /// a pipe; a thread of its own reads the pipe and does the rest. (A `DispatchSource` signal source
-/// loses them on Linux: libdispatch re-raises a signal that a thread with the signal unblocked took,
-/// such as the main thread parked by the async `main` in `dispatch_main`, to the thread that
-/// registered the source, where its signalfd no longer sees it.) SIGINT and SIGTERM are caught
-/// even when the process started with them ignored, as a background job of a shell starts.
+/// lost them on Linux: its signalfd sees a signal only while every thread blocks it, but the main
+/// thread, parked by the async `main` in `dispatch_main`'s sigsuspend, blocks nothing and took it;
+/// libdispatch's handler re-raised it to the thread that had registered the source, where it stayed
+/// pending, never read.) SIGINT and SIGTERM are caught even when the process started with them
+/// ignored, as a background job of a shell starts.
 public final class SweepInterruption: @unchecked Sendable {
     let name: String
     let db: String
