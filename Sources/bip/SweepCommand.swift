@@ -53,6 +53,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Write the report (report.md, results.csv, plots) of the sweep to this directory when it ends.") var report: String?
     @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
     @Option(help: "The SQLite results database.") var db = "bip.sqlite"
+    @OptionGroup(title: "Slurm") var cluster: SlurmOptions
 
     static let demoConfig = SweepConfig(model: "smollm2-135m", methods: ["bip", "wanda-sp"], sparsities: [0.2],
                                         tasks: TaskCatalog.names, limit: 30, calibration: "c4:64x128",
@@ -104,6 +105,7 @@ struct SweepCommand: ParsableCommand {
         let session = try SweepSession(db: db, name: name, requested: requested, resume: resume, retryFailed: retryFailed,
                                        progress: Console.status)
         defer { session.close() }
+        if cluster.slurm { return try cluster.submit(session, reportDirectory: report ?? ".", data: data) }
         let sweepName = session.record.name
         let directory = DataDirectory.resolve(data)
         let started = Date()

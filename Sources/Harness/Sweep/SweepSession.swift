@@ -68,7 +68,7 @@ public final class SweepSession {
     /// `remeasure`); Ctrl-C stops it between writes, saying how to continue.
     public func run(data: DataDirectory, probe: ThroughputProbe?, remeasure: Bool,
                     progress: @escaping @Sendable (String) -> Void) throws -> SweepRunner.Summary {
-        SweepInterruption(name: record.name, db: db, store: store, sweepID: record.id!, report: progress).install()
+        try SweepInterruption(name: record.name, db: db, store: store, sweepID: record.id!, report: progress).install()
         let runner = SweepRunner(store: store, sweep: record, config: config, data: data, probe: probe, progress: progress)
         if remeasure { try runner.remeasure() }
         return try runner.run()
