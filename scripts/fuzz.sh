@@ -10,15 +10,17 @@
 # normal .build, `swift build` and `swift test` are untouched); each target is Fuzz/TARGET.swift
 # plus Fuzz/Support, linked with the objects of the modules it imports. Corpora live in
 # .build-fuzz/corpus/TARGET (not committed), seeded from the real files and fixtures; crashing
-# inputs are written to .build-fuzz/findings/TARGET. Needs the shared fixtures and the models in
-# ~/.cache/bip/models (the tokenizer targets read their tokenizers from them).
+# inputs are written to .build-fuzz/findings/TARGET. Reads $BIP_DATA, the fixtures beside it
+# ($BIP_FIXTURES) and $BIP_HOME (default ~/.cache/bip): the byte-level target's tokenizer is
+# SmolLM2's (`bip models fetch smollm2-135m`), pruned models there seed the config targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCRATCH=.build-fuzz
-FIXTURES=${BIP_FIXTURES:-/work/shared/fixtures}
 DATA=${BIP_DATA:-/work/shared/data}
-MODELS=${BIP_MODELS:-$HOME/.cache/bip/models}
+FIXTURES=${BIP_FIXTURES:-$(dirname "$DATA")/fixtures}
+HOME_DIR=${BIP_HOME:-$HOME/.cache/bip}
+MODELS=$HOME_DIR/models
 TIMEOUT=${FUZZ_TIMEOUT:-10}      # seconds per input
 RSS_LIMIT=${FUZZ_RSS_MB:-2048}   # MB
 MAX_LEN=${FUZZ_MAX_LEN:-65536}   # bytes per generated input
@@ -93,8 +95,9 @@ open(sys.argv[1] + '/f32-f16-bf16', 'wb').write(file({
     'c': {'dtype': 'BF16', 'shape': [2, 2], 'data_offsets': [32, 40]}}, bytes(range(40))))
 PY
             ;;
-        hfconfig) seed "$dir" "$HOME"/.cache/bip/pruned/*/config.json ;;
-        tokenizerjson) seed "$dir" "$HOME"/.cache/bip/pruned/*/tokenizer_config.json
+        hfconfig) seed "$dir" "$HOME_DIR"/pruned/*/config.json
+            echo '{"architectures":["LlamaForCausalLM"],"hidden_size":64,"intermediate_size":128,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":2,"vocab_size":300,"rms_norm_eps":1e-5,"rope_theta":10000,"max_position_embeddings":256,"tie_word_embeddings":true}' > "$dir/small" ;;
+        tokenizerjson) seed "$dir" "$HOME_DIR"/pruned/*/tokenizer_config.json
             echo '{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},"pre_tokenizer":{"type":"ByteLevel"},"added_tokens":[]}' > "$dir/small" ;;
         bytelevel|sentencepiece)
             seed "$dir" "$FIXTURES/llama-spm/ggml-vocab-llama-spm.gguf.inp" "$FIXTURES/smollm2/tokenizer-cases.json"
