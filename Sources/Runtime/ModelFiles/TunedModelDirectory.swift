@@ -10,6 +10,8 @@ public enum TunedModelDirectory {
         var config: HFConfig
         if ModelDirectory.isModelDirectory(source.path) {
             let from = URL(fileURLWithPath: source.path)
+            config = try HFConfig.read(from: from.appendingPathComponent(HFConfig.fileName))
+            config.torchDType = "float32"
             try ModelDirectory.beginWriting(url)
             for name in try fm.contentsOfDirectory(atPath: from.path)
             where !name.hasSuffix(".safetensors") && name != SafetensorsCheckpoint.indexFile && name != HFConfig.fileName {
@@ -20,8 +22,6 @@ public enum TunedModelDirectory {
             }
             try Safetensors.write(ModelDirectory.tensors(model), dtype: .f32, metadata: ["format": "pt"],
                                   to: url.appendingPathComponent(ModelDirectory.weightsFile))
-            config = try HFConfig.read(from: from.appendingPathComponent(HFConfig.fileName))
-            config.torchDType = "float32"
         } else {
             let tokenizer = try GGUFFile(path: source.path)
             try ModelDirectory.write(model, to: url, provenance: nil, tokenizerSource: tokenizer)
