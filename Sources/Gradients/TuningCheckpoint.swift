@@ -1,9 +1,11 @@
 import Foundation
+import Runtime
 
 /// A tune's state on disk: `checkpoint.json` (step, options, adapter layout, loss curves, best
 /// step and loss) and `checkpoint-STEP.bin` (adapters, AdamW moments and best adapters as
-/// little-endian Float32). The values are written first and the JSON, which names them, is
-/// renamed into place last, so an interrupted save leaves the previous checkpoint whole.
+/// little-endian Float32). Both are written whole or not at all (`AtomicFile`), the values first
+/// and the JSON, which names them, last, so an interrupted or failed save (a full disk) leaves
+/// the previous checkpoint whole.
 public enum TuningCheckpoint {
     public static let metadataFile = "checkpoint.json"
 
@@ -27,7 +29,7 @@ public enum TuningCheckpoint {
     }
 
     public static func write(_ state: TuningState, options: TuningOptions, to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let previous = try? JSONDecoder().decode(Metadata.self, from: Data(contentsOf: directory.appendingPathComponent(metadataFile)))
         let valuesFile = "checkpoint-\(state.step).bin"
         let metadata = Metadata(step: state.step, valuesFile: valuesFile, options: options, rank: state.lora.rank, alpha: state.lora.alpha,
@@ -41,13 +43,8 @@ public enum TuningCheckpoint {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = try encoder.encode(metadata)
-        try bytes.write(to: directory.appendingPathComponent(valuesFile), options: .atomic)
-        let temporary = directory.appendingPathComponent(metadataFile + ".partial")
-        try json.write(to: temporary)
-        let target = directory.appendingPathComponent(metadataFile)
-        guard rename(temporary.path, target.path) == 0 else {
-            throw TuningError("\(target.path): cannot write the checkpoint (\(String(cString: strerror(errno))))")
-        }
+        try AtomicFile.write(bytes, to: directory.appendingPathComponent(valuesFile))
+        try AtomicFile.write(json, to: directory.appendingPathComponent(metadataFile))
         if let old = previous?.valuesFile, old != valuesFile {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(old))
         }
@@ -65,13 +62,28 @@ public enum TuningCheckpoint {
         guard metadata.options == options else {
             throw TuningError("\(metadataURL.path): the checkpoint is of a tune with other options (\(describe(metadata.options, options))); run without --resume to start over")
         }
+        func refuse(_ problem: String) -> TuningError { TuningError("\(metadataURL.path): not a readable tune checkpoint (\(problem))") }
+        guard !metadata.valuesFile.contains("/"), metadata.valuesFile != "..", metadata.valuesFile != "." else {
+            throw refuse("valuesFile '\(metadata.valuesFile)' is not a file name")
+        }
+        guard metadata.rank == options.rank, metadata.alpha == options.alpha else {
+            throw refuse("rank \(metadata.rank) and alpha \(metadata.alpha) differ from its options' \(options.rank) and \(options.alpha)")
+        }
+        guard (metadata.bestStep == nil) == (metadata.bestLoss == nil) else { throw refuse("bestStep and bestLoss must be given together") }
+        for curve in [metadata.trainingLosses, metadata.heldOutLosses] {
+            for point in curve {
+                guard point.count == 2, let step = Int(exactly: point[0]), step >= 0 else {
+                    throw refuse("a loss curve point \(point) is not [step, loss]")
+                }
+            }
+        }
         let valuesURL = directory.appendingPathComponent(metadata.valuesFile)
         guard let data = FileManager.default.contents(atPath: valuesURL.path) else {
             throw TuningError("\(valuesURL.path): missing (named by \(metadataURL.path))")
         }
         let n = metadata.parameters, arrays = metadata.bestStep == nil ? 3 : 4
-        guard data.count == arrays * n * 4 else {
-            throw TuningError("\(valuesURL.path): \(data.count) bytes, expected \(arrays * n * 4) for \(n) parameters")
+        guard n >= 0, n <= data.count / 4 / arrays, data.count == arrays * n * 4 else {
+            throw TuningError("\(valuesURL.path): \(data.count) bytes, expected \(arrays) arrays of \(n) parameters (4 bytes each)")
         }
         let floats = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let lora = LoRA(rank: metadata.rank, alpha: metadata.alpha, adapters: metadata.adapters, values: Array(floats[0..<n]))

@@ -218,4 +218,25 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(again.stderr.contains("w/ tune @ 0.20 seed 0: tuned model cached"), again.stderr)
         XCTAssertFalse(again.stderr.contains("tune: step"), again.stderr)
     }
+
+    /// Two sweeps (two cluster workers on one file system) make the same pruned and tuned models
+    /// at the same time in one cache: both succeed with the same numbers, and the cache ends with
+    /// each model once and no half-written directory.
+    func testTwoSweepsMakeTheSameModelsInOneCacheAtOnce() throws {
+        let config = folder.appendingPathComponent("tune.json")
+        try """
+        {"model": "\(model)", "methods": ["magnitude-l2"], "sparsities": [0.2], "tasks": ["wikitext2"], "limit": 2, "bench_seconds": 0,
+         "tune": {"data": "c4", "held_out": 4,
+                  "options": {"max_steps": 2, "batch": 2, "micro_batch": 1, "cutoff": 32, "warmup": 1, "lr": 0.001}}}
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let dbs = ["a", "b"].map { folder.appendingPathComponent("\($0).sqlite").path }
+        let processes = try dbs.map { try BipExecutable.start(["sweep", "--config", config.path, "--db", $0], environment: environment) }
+        for process in processes { process.waitUntilExit() }
+        XCTAssertEqual(processes.map(\.terminationStatus), [0, 0])
+        XCTAssertEqual(try results(dbs[0]), try results(dbs[1]))
+        let cache = URL(fileURLWithPath: environment["BIP_HOME"]!).appendingPathComponent("pruned")
+        let names = try FileManager.default.contentsOfDirectory(atPath: cache.path)
+        XCTAssertEqual(names.filter { !$0.hasPrefix(".") }.count, 2, "the pruned and the tuned model, once each: \(names)")
+        XCTAssertEqual(names.filter { $0.hasPrefix(".") && !$0.hasSuffix(".tuning.lock") }, [], "no temporary directory left")
+    }
 }

@@ -58,6 +58,11 @@ final class SweepConfigTests: XCTestCase {
         XCTAssertThrowsError(try SweepConfig.load(url.path)) { error in
             XCTAssertEqual("\(error)", "\(url.path): protocol must be one of llm-pruner, lm-eval")
         }
+        // Found by the sweepconfig fuzz target: an unknown method's error did not name the file.
+        try Data(#"{"methods": ["magnitwde-l2"], "sparsities": [0.2], "tasks": ["wikitext2"], "model": "m"}"#.utf8).write(to: url)
+        XCTAssertThrowsError(try SweepConfig.load(url.path)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(url.path): unknown method 'magnitwde-l2'"), "\(error)")
+        }
     }
 
     /// A value given to a sweep option that does not parse says which option and value.

@@ -6,8 +6,11 @@ import Tasks
 
 /// Pruned models on disk (`$BIP_HOME/pruned/KEY/`), keyed by what made them: the source model's
 /// sha256, the method, sparsity, seed, calibration and bip's version. A model is written under a
-/// temporary name and renamed into place, so a directory that exists is complete; asking again
-/// for the same key loads it instead of pruning again.
+/// temporary name of its own (every file flushed to the disk) and renamed into place, so a
+/// directory that exists is complete; asking again for the same key loads it instead of pruning
+/// again. Two processes (cluster workers on a shared file system) may make the same model at
+/// once: each writes its own copy, the first rename wins, the other copy is removed, and neither
+/// ever reads a half-written model.
 public struct PrunedModelCache: Sendable {
     public let directory: URL
 
@@ -55,45 +58,67 @@ public struct PrunedModelCache: Sendable {
     /// Writes `outcome` as the model of `recipe` and returns its directory.
     public func store(_ outcome: PruningOutcome, recipe: Recipe, calibration: CalibrationSet?, source: LoadedModel) throws -> URL {
         removeAbandonedPartials()
-        let partial = directory.appendingPathComponent(".\(recipe.key).partial-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(at: partial)
+        let partial = directory.appendingPathComponent(".\(recipe.key).\(TemporaryName.next(Self.partialKind))")
         let provenance = PruningProvenance(
             outcome, method: recipe.method, sparsityRequested: recipe.sparsity, calibration: calibration, seed: recipe.seed,
             sourceModel: source.path, sourceSHA256: recipe.sourceSHA256)
-        try ModelDirectory.write(outcome.model, to: partial, dtype: .f32, provenance: provenance,
-                                 tokenizerSource: try source.tokenizerSource())
+        do {
+            try ModelDirectory.write(outcome.model, to: partial, dtype: .f32, provenance: provenance,
+                                     tokenizerSource: try source.tokenizerSource())
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            throw error
+        }
         return try moveIntoPlace(partial, recipe: recipe)
     }
 
+    /// The kind of name (`TemporaryName`) of a model being written.
+    static let partialKind = "partial"
+
     /// Tunes `source` (a cached pruned model) into the model of `recipe` with `tune` on `data`.
     /// The tune works in `.KEY.tuning/`, whose checkpoints a killed sweep resumes from, and is
-    /// renamed into place when done (without its checkpoints).
+    /// renamed into place when done (without its checkpoints). The process tuning there holds
+    /// the lock `.KEY.tuning.lock`; another process making the same model meanwhile tunes in a
+    /// directory of its own (`.KEY.partial-PID-N`), not resumed, and the first rename wins.
     public func storeTuned(recipe: Recipe, source: LoadedModel, data: TuningData, tune: RecoveryTune,
                            progress: (String) -> Void) throws -> URL {
-        let working = directory.appendingPathComponent(".\(recipe.key).tuning")
-        _ = try tune.run(source, data: data, output: working, resume: true, progress: progress)
+        try AtomicFile.createDirectory(directory)
+        let lock = open(directory.appendingPathComponent(".\(recipe.key).tuning.lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        defer { if lock >= 0 { close(lock) } }
+        let owner = lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0
+        if let made = cached(recipe) { return made }
+        let working = directory.appendingPathComponent(owner ? ".\(recipe.key).tuning" : ".\(recipe.key).\(TemporaryName.next(Self.partialKind))")
+        do {
+            _ = try tune.run(source, data: data, output: working, resume: owner, progress: progress)
+        } catch {
+            if !owner { try? FileManager.default.removeItem(at: working) }
+            throw error
+        }
         try? FileManager.default.removeItem(at: RecoveryTune.checkpointDirectory(working))
         return try moveIntoPlace(working, recipe: recipe)
     }
 
-    /// Renames the finished directory `made` to the model of `recipe` and returns that. When
-    /// another sweep made the same model meanwhile, its copy is kept and `made` removed.
+    /// Renames the finished directory `made` to the model of `recipe` (one atomic rename) and
+    /// returns that. When another process made the same model meanwhile, its copy is kept and
+    /// `made` removed.
     private func moveIntoPlace(_ made: URL, recipe: Recipe) throws -> URL {
         let final = location(of: recipe)
-        do {
-            try FileManager.default.moveItem(at: made, to: final)
-        } catch {
+        AtomicFile.syncDirectory(made)
+        guard rename(made.path, final.path) == 0 else {
+            let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: made)
-            guard cached(recipe) != nil else { throw error }
+            guard cached(recipe) != nil else { throw FileError(final.path, "cannot store the model: \(reason)") }
+            return final
         }
+        AtomicFile.syncDirectory(directory)
         return final
     }
 
     /// Deletes the partial directories of processes that no longer run (killed while writing).
     func removeAbandonedPartials() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
-        for name in names where name.hasPrefix(".") && name.contains(".partial-") {
-            guard let pid = Int32(name.split(separator: "-").last ?? ""), pid != ProcessInfo.processInfo.processIdentifier else { continue }
+        for name in names where name.hasPrefix(".") {
+            guard let pid = TemporaryName.processID(in: name, kind: Self.partialKind), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH {
                 try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
             }

@@ -128,6 +128,8 @@ public struct SweepConfig: Codable, Equatable, Sendable {
             throw FileError(path, "not a sweep configuration: \(Self.describe(error))")
         } catch let error as FileError {
             throw FileError(path, error.problem)
+        } catch let error as any InputError {
+            throw FileError(path, error.description)
         }
     }
 

@@ -39,6 +39,10 @@ public struct RecoveryTune {
                 throw TuningError("\(checkpoints.path) holds a checkpoint of an earlier tune: pass --resume to go on from it, or choose another --output")
             }
             state = try TuningCheckpoint.read(from: checkpoints, options: options)
+            let fresh = tuning.start().lora
+            guard state.lora.adapters == fresh.adapters, state.lora.values.count == fresh.values.count else {
+                throw TuningError("\(checkpoints.path): the checkpoint's adapters do not fit this model; run without --resume to start over")
+            }
             progress("tune: resuming at step \(state.step)/\(tuning.totalSteps) from \(checkpoints.path)")
         } else {
             state = tuning.start()

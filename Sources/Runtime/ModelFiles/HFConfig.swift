@@ -102,7 +102,7 @@ public struct HFConfig: Codable, Sendable, Equatable {
     static func write(_ value: some Encodable, to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(value).write(to: url)
+        try AtomicFile.write(try encoder.encode(value), to: url)
     }
 
     /// The model's shape and RoPE/norm constants, as bip runs them.

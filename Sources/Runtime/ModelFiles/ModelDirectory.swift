@@ -14,21 +14,34 @@ import Foundation
 public enum ModelDirectory {
     public static let weightsFile = SafetensorsCheckpoint.singleFile
 
-    /// Writes `model` to the directory `url` (created if needed); with `provenance` nil (a converted,
-    /// unpruned model) config.json has no `bip` section, so the layers must all have one shape.
+    /// Writes `model` to the directory `url` (created if needed; config.json last, see
+    /// `beginWriting`); with `provenance` nil (a converted, unpruned model) config.json has no
+    /// `bip` section, so the layers must all have one shape.
     public static func write(_ model: LlamaModel, to url: URL, dtype: Safetensors.DType = .f32,
                              provenance: PruningProvenance?, tokenizerSource: GGUFFile) throws {
         if provenance == nil, let first = model.layers.first,
            let odd = model.layers.firstIndex(where: { $0.kvHeadOfQueryHead != first.kvHeadOfQueryHead || $0.ffnWidth != first.ffnWidth }) {
             throw FileError(url.path, "layer \(odd) differs in shape from layer 0: only a pruned model (with provenance) can be written so")
         }
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try beginWriting(url)
         try Safetensors.write(tensors(model), dtype: dtype, metadata: ["format": "pt"],
                               to: url.appendingPathComponent(weightsFile))
-        try config(model, dtype: dtype, provenance: provenance, tokenizer: tokenizerSource)
-            .write(to: url.appendingPathComponent(HFConfig.fileName))
         try TokenizerFile.write(from: tokenizerSource, to: url.appendingPathComponent(TokenizerFile.fileName))
         try HFTokenizerJSON.write(fromGGUF: tokenizerSource, to: url)
+        try config(model, dtype: dtype, provenance: provenance, tokenizer: tokenizerSource)
+            .write(to: url.appendingPathComponent(HFConfig.fileName))
+    }
+
+    /// Makes `url` ready for a model to be written into it: the directory exists and holds no
+    /// config.json. Every file is written whole (`AtomicFile`) and config.json last, so a
+    /// directory with a config.json is complete, and one whose writing failed (a full disk) is
+    /// refused when loaded ("config.json: missing") instead of mixing old and new files.
+    static func beginWriting(_ url: URL) throws {
+        try AtomicFile.createDirectory(url)
+        let config = url.appendingPathComponent(HFConfig.fileName)
+        guard unlink(config.path) == 0 || errno == ENOENT else {
+            throw FileError(config.path, "cannot replace: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Whether `path` is a directory (so `--model` reads it as a model directory).

@@ -25,7 +25,7 @@ public enum Safetensors {
         }
     }
 
-    /// Writes `tensors` (in the given order) to `url`, every one as `dtype`.
+    /// Writes `tensors` (in the given order) to `url`, every one as `dtype`, whole or not at all (`AtomicFile`).
     public static func write(_ tensors: [Tensor], dtype: DType, metadata: [String: String] = [:], to url: URL) throws {
         var header: [String: Any] = ["__metadata__": metadata]
         var offset = 0
@@ -36,20 +36,15 @@ public enum Safetensors {
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
-        guard FileManager.default.createFile(atPath: url.path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: url.path) else {
-            throw FileError(url.path, "cannot open for writing")
-        }
-        defer { try? handle.close() }
-        var length = UInt64(json.count).littleEndian
-        try handle.write(contentsOf: Data(bytes: &length, count: 8))
-        try handle.write(contentsOf: json)
-        for t in tensors {
-            switch dtype {
-            case .f32:
-                try t.values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
-            case .f16:
-                try t.values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
+        try AtomicFile.write(url) { file in
+            var length = UInt64(json.count).littleEndian
+            try file.write(Data(bytes: &length, count: 8))
+            try file.write(json)
+            for t in tensors {
+                switch dtype {
+                case .f32: try file.write(t.values.map { $0.bitPattern.littleEndian })
+                case .f16: try file.write(t.values.map { Float16($0).bitPattern.littleEndian })
+                }
             }
         }
     }
@@ -86,6 +81,12 @@ public enum Safetensors {
                 guard case .tensor(let info) = value, info.dataOffsets.count == 2, info.dataOffsets[0] >= 0,
                       info.dataOffsets[0] <= info.dataOffsets[1], info.dataOffsets[1] <= size - dataStart else {
                     throw FileError(path, "tensor '\(name)' has a malformed header entry")
+                }
+                var elements = 1
+                for d in info.shape {
+                    let (product, overflow) = elements.multipliedReportingOverflow(by: d)
+                    guard d >= 0, !overflow else { throw FileError(path, "tensor '\(name)' has an impossible shape \(info.shape)") }
+                    elements = product
                 }
                 entries[name] = (info.dtype, info.shape, info.dataOffsets[0], info.dataOffsets[1])
             }
@@ -140,8 +141,9 @@ public enum Safetensors {
             case "BF16": element = .bfloat16
             default: throw FileError(path, "tensor '\(name)' has dtype \(e.dtype) (bip reads F32, F16, BF16)")
             }
-            guard e.end - e.begin == count * element.byteCount else {
-                throw FileError(path, "tensor '\(name)' holds \(e.end - e.begin) bytes, not \(count * element.byteCount)")
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: element.byteCount)
+            guard !overflow, e.end - e.begin == bytes else {
+                throw FileError(path, "tensor '\(name)' holds \(e.end - e.begin) bytes, not \(count) elements of \(e.dtype)")
             }
             // The format is little-endian, as is every machine bip runs on.
             func read<T>(_ type: T.Type, zero: T) throws -> [T] {

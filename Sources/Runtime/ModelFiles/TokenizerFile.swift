@@ -16,9 +16,6 @@ public enum TokenizerFile {
             + GGUFEncoding.littleEndian(UInt64(0)) + GGUFEncoding.littleEndian(UInt64(entries.count))
         for (key, value) in entries.sorted(by: { $0.key < $1.key }) { bytes += GGUFEncoding.entry(key, value) }
         bytes += [UInt8](repeating: 0, count: (32 - bytes.count % 32) % 32)
-        let out = Data(bytes)
-        guard FileManager.default.createFile(atPath: url.path, contents: out) else {
-            throw FileError(url.path, "cannot write the tokenizer file")
-        }
+        try AtomicFile.write(Data(bytes), to: url)
     }
 }

@@ -3,26 +3,25 @@ import Foundation
 /// Writes a tuned model (LoRA merged into its weights) as a plain model directory next to the
 /// model it was tuned from: a model directory's config.json (with its `bip` pruning section) and
 /// tokenizer files are kept, the weights replaced; a GGUF source is converted. The tune's record
-/// goes into config.json under `bip_tune`.
+/// goes into config.json under `bip_tune`, written last (see `ModelDirectory.beginWriting`).
 public enum TunedModelDirectory {
     public static func write(_ model: LlamaModel, tunedFrom source: LoadedModel, record: some Encodable, to url: URL) throws {
         let fm = FileManager.default
         var config: HFConfig
         if ModelDirectory.isModelDirectory(source.path) {
             let from = URL(fileURLWithPath: source.path)
-            try fm.createDirectory(at: url, withIntermediateDirectories: true)
+            config = try HFConfig.read(from: from.appendingPathComponent(HFConfig.fileName))
+            config.torchDType = "float32"
+            try ModelDirectory.beginWriting(url)
             for name in try fm.contentsOfDirectory(atPath: from.path)
             where !name.hasSuffix(".safetensors") && name != SafetensorsCheckpoint.indexFile && name != HFConfig.fileName {
                 let target = url.appendingPathComponent(name)
                 var isDirectory: ObjCBool = false
                 guard fm.fileExists(atPath: from.appendingPathComponent(name).path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-                try? fm.removeItem(at: target)
-                try fm.copyItem(at: from.appendingPathComponent(name), to: target)
+                try AtomicFile.write(try Data(contentsOf: from.appendingPathComponent(name)), to: target)
             }
             try Safetensors.write(ModelDirectory.tensors(model), dtype: .f32, metadata: ["format": "pt"],
                                   to: url.appendingPathComponent(ModelDirectory.weightsFile))
-            config = try HFConfig.read(from: from.appendingPathComponent(HFConfig.fileName))
-            config.torchDType = "float32"
         } else {
             let tokenizer = try GGUFFile(path: source.path)
             try ModelDirectory.write(model, to: url, provenance: nil, tokenizerSource: tokenizer)

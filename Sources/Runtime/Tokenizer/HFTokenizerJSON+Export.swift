@@ -9,10 +9,7 @@ extension HFTokenizerJSON {
     public static func write(fromGGUF gguf: GGUFFile, to directory: URL) throws {
         let (tokenizer, config) = try export(gguf)
         for (value, name) in [(tokenizer, fileName), (config, configFileName)] {
-            let url = directory.appendingPathComponent(name)
-            guard FileManager.default.createFile(atPath: url.path, contents: Data(value.serialized())) else {
-                throw FileError(url.path, "cannot write the tokenizer file")
-            }
+            try AtomicFile.write(Data(value.serialized()), to: directory.appendingPathComponent(name))
         }
     }
 
