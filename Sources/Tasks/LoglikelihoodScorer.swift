@@ -6,7 +6,8 @@ import Runtime
 /// For each document, the longest token prefix shared by all its choices and lying inside every
 /// context is run once into a KV-cache slot and copied to one slot per choice; each choice then
 /// runs only its remaining tokens (its last token is a target, never an input). Documents are
-/// batched up to a token budget. Log-softmax is computed only at scored positions.
+/// batched up to a token budget, with `BatchPadding`, so that a document's loglikelihoods do not
+/// depend on the documents batched with it. Log-softmax is computed only at scored positions.
 public final class LoglikelihoodScorer {
     public let model: LlamaModel
     /// Rows (tokens) per forward batch, roughly.
@@ -29,7 +30,7 @@ public final class LoglikelihoodScorer {
         self.slots = slots
         forward = ForwardPass(model: model)
         head = LanguageModelHead(model: model)
-        cache = KVCache(model: model, slots: slots, capacity: 256)
+        cache = KVCache(model: model, slots: slots + 1, capacity: 256)
     }
 
     /// For each document (its requests, one per choice), the loglikelihood of each continuation.
@@ -95,8 +96,10 @@ public final class LoglikelihoodScorer {
         }
         if !inputs.isEmpty {
             tokensRun += row
-            let hidden = forward(inputs, cache: cache)
-            for (value, (d, c)) in zip(head.logProbabilities(hidden, rows: rows, targets: targets), owners) { scores[d][c] += value }
+            let hidden = forward(BatchPadding.padded(inputs, fillerSlot: slots), cache: cache)
+            for (value, (d, c)) in zip(BatchPadding.logProbabilities(head, hidden, rows: rows, targets: targets), owners) {
+                scores[d][c] += value
+            }
         }
 
         // Phase 2: every choice continues from a copy of its document's prefix.
@@ -123,8 +126,10 @@ public final class LoglikelihoodScorer {
         }
         if !inputs.isEmpty {
             tokensRun += row
-            let hidden = forward(inputs, cache: cache)
-            for (value, (d, c)) in zip(head.logProbabilities(hidden, rows: rows, targets: targets), owners) { scores[d][c] += value }
+            let hidden = forward(BatchPadding.padded(inputs, fillerSlot: slots), cache: cache)
+            for (value, (d, c)) in zip(BatchPadding.logProbabilities(head, hidden, rows: rows, targets: targets), owners) {
+                scores[d][c] += value
+            }
         }
         return scores
     }

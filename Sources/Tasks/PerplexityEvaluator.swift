@@ -2,8 +2,8 @@ import Foundation
 import Runtime
 
 /// Perplexity of a model on a token stream, by LLM-Pruner's protocol: non-overlapping windows of
-/// `seqLen` tokens, each run alone from position 0, every next token of every window scored, the
-/// mean NLL accumulated in Double.
+/// `seqLen` tokens, each run alone from position 0, every next token of every window scored; each
+/// window's NLL summed in Double on its own, the windows' sums added in window order.
 public struct PerplexityEvaluator {
     public let model: LlamaModel
     /// Windows per forward batch (the result does not depend on it).
@@ -22,11 +22,17 @@ public struct PerplexityEvaluator {
         public let tokens: Int
         public let windows: Int
         public let seqLen: Int
-        /// Each window's NLL sum, in window order: the rise of the running total over that window,
-        /// so that adding them up in order in Float64 gives back the total behind `meanNLL`
-        /// (each rise is exact in Float64 whenever a window's sum is at most the total before it,
-        /// as with any real text after the first windows; tests check the round trip).
+        /// Each window's NLL sum, in window order: its tokens' NLL added in Float64 from zero, so
+        /// that a window's sum does not depend on the windows before it or batched with it, and
+        /// `meanNLL` is `meanNLL(windowSums: windowNLL, tokens:)`.
         public let windowNLL: [Double]
+    }
+
+    /// The mean NLL per token of windows from their NLL sums: the sums added in the order given
+    /// (window order) in Float64, divided by the scored `tokens`; NaN for no tokens. bip's
+    /// perplexity is `exp` of this, for a corpus evaluated whole or in shards.
+    public static func meanNLL(windowSums: [Double], tokens: Int) -> Double {
+        tokens == 0 ? .nan : windowSums.reduce(0, +) / Double(tokens)
     }
 
     /// Evaluates `windows` (all of length `seqLen`); `progress(done, total)` after each batch.
@@ -35,8 +41,7 @@ public struct PerplexityEvaluator {
         precondition(windows.allSatisfy { $0.count == seqLen })
         let forward = ForwardPass(model: model)
         let head = LanguageModelHead(model: model)
-        let cache = KVCache(model: model, slots: batch, capacity: seqLen)
-        var totalNLL = 0.0
+        let cache = KVCache(model: model, slots: batch + 1, capacity: max(seqLen, BatchPadding.minimumRows))
         var scored = 0
         var windowNLL: [Double] = []
         windowNLL.reserveCapacity(windows.count)
@@ -54,21 +59,18 @@ public struct PerplexityEvaluator {
                     targets.append(tokens[t + 1])
                 }
             }
-            let hidden = forward(inputs, cache: cache)
-            // The running total at each window's end, its rise stored as the window's sum.
-            var windowStart = totalNLL
-            for (row, logProbability) in head.logProbabilities(hidden, rows: rows, targets: targets).enumerated() {
-                totalNLL -= logProbability
-                if (row + 1) % (seqLen - 1) == 0 {
-                    windowNLL.append(totalNLL - windowStart)
-                    windowStart = totalNLL
-                }
+            let hidden = forward(BatchPadding.padded(inputs, fillerSlot: batch), cache: cache)
+            let logProbabilities = BatchPadding.logProbabilities(head, hidden, rows: rows, targets: targets)
+            for slot in 0..<group.count {
+                var nll = 0.0
+                for logProbability in logProbabilities[(slot * (seqLen - 1))..<((slot + 1) * (seqLen - 1))] { nll -= logProbability }
+                windowNLL.append(nll)
             }
             scored += rows.count
             start += group.count
             progress(start, windows.count)
         }
-        let mean = scored == 0 ? .nan : totalNLL / Double(scored)
+        let mean = Self.meanNLL(windowSums: windowNLL, tokens: scored)
         return Result(perplexity: exp(mean), meanNLL: mean, tokens: scored, windows: windows.count, seqLen: seqLen,
                       windowNLL: windowNLL)
     }

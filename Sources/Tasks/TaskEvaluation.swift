@@ -26,10 +26,20 @@ public struct TaskOutcome: Sendable {
             case docIndex = "doc_index", continuationTokens = "continuation_tokens"
             case predictionAcc = "prediction_acc", predictionAccNorm = "prediction_acc_norm"
         }
+
+        /// The choice predicted under `metric`; nil for `acc_norm` on a task without it.
+        public func prediction(_ metric: ZeroShotMetric) -> Int? {
+            switch metric {
+            case .acc: return predictionAcc
+            case .accNorm: return predictionAccNorm
+            }
+        }
     }
 
-    /// One window of a perplexity corpus: the sum of its tokens' NLL and how many tokens it scored.
+    /// One window of a perplexity corpus: its position in the corpus, the sum of its tokens' NLL
+    /// and how many tokens it scored.
     public struct Window: Sendable, Equatable {
+        public let index: Int
         public let nllSum: Double
         public let tokens: Int
     }
@@ -43,7 +53,8 @@ public struct TaskOutcome: Sendable {
     public var windows: [Window] = []
 }
 
-/// Runs the tasks of `bip eval` on a model: perplexity corpora and zero-shot tasks.
+/// Runs the tasks of `bip eval` on a model: perplexity corpora and zero-shot tasks, whole or
+/// shard by shard (`TaskShard`); either way through `run(_:of:)` and `TaskOutcome(task:combining:)`.
 public struct TaskEvaluation {
     public let model: LlamaModel
     public let tokenizer: any Tokenizer
@@ -61,52 +72,71 @@ public struct TaskEvaluation {
         self.data = data
     }
 
-    /// Evaluates task `name` of `TaskCatalog` after checking its data files against their
-    /// manifest (sizes and sha256, cached in the data directory); `progress(done, total)` as it goes.
-    public func run(_ name: String, progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskOutcome {
-        let started = Date()
+    /// Evaluates task `name` of `TaskCatalog`: its items in shards of `shardSize` (nil: one shard
+    /// of every item), each on its own, combined into the task's outcome; the metrics do not
+    /// depend on the shard size. `progress(done, total)` counts items.
+    public func run(_ name: String, shardSize: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskOutcome {
+        let items = try items(of: name)
+        let shards = TaskShard.shards(ofTask: name, count: items.count, shardSize: shardSize ?? max(items.count, 1))
+        let outcomes = try shards.map { shard in
+            try run(shard, of: items) { done, _ in progress(shard.first + done, items.count) }
+        }
+        return try TaskOutcome(task: name, combining: outcomes)
+    }
+
+    /// The items of task `name` of `TaskCatalog` under this evaluation's limits and `seqLen`, after
+    /// checking its data files against their manifest (sizes and sha256, cached in the data
+    /// directory).
+    public func items(of name: String) throws -> TaskItems {
         guard let spec = TaskCatalog.spec(name) else {
             throw DataError(file: name, problem: "unknown task (known: \(TaskCatalog.names.joined(separator: ", ")))")
         }
         try DataVerifier(dataDirectory: data).verify(try DatasetManifest.load(spec.dataset))
-        if spec.isPerplexity {
-            let corpus = try PerplexityCorpus.load(name, from: data)
-            var windows = PerplexityCorpus.windows(corpus.tokens(tokenizer), seqLen: seqLen)
-            if let windowLimit { windows = Array(windows.prefix(windowLimit)) }
-            guard !windows.isEmpty else {
-                throw DataError(file: corpus.file, problem: "no window of \(seqLen) tokens")
+        guard spec.isPerplexity else {
+            return TaskItems(task: name, content: .documents(try ZeroShotTask.load(name, from: data, limit: documentLimit)))
+        }
+        let corpus = try PerplexityCorpus.load(name, from: data)
+        var windows = PerplexityCorpus.windows(corpus.tokens(tokenizer), seqLen: seqLen)
+        if let windowLimit { windows = Array(windows.prefix(windowLimit)) }
+        guard !windows.isEmpty else {
+            throw DataError(file: corpus.file, problem: "no window of \(seqLen) tokens")
+        }
+        return TaskItems(task: name, content: .windows(windows, seqLen: seqLen))
+    }
+
+    /// Evaluates the items of `shard` alone, out of `items`: each window's NLL sum, or each
+    /// document's sample, with its index in the task. A window's or a document's result does not
+    /// depend on the other items evaluated with it. `progress(done, total)` counts the shard's items.
+    public func run(_ shard: TaskShard, of items: TaskItems, progress: (Int, Int) -> Void = { _, _ in }) throws -> ShardOutcome {
+        guard shard.task == items.task, shard.first >= 0, shard.count >= 0, shard.first + shard.count <= items.count else {
+            throw DataError(file: shard.task, problem: "shard \(shard.index) (items \(shard.first)..<\(shard.first + shard.count)) "
+                            + "is not part of \(items.task)'s \(items.count) items")
+        }
+        let started = Date()
+        switch items.content {
+        case .windows(let windows, let seqLen):
+            let result = PerplexityEvaluator(model: model).evaluate(Array(windows[shard.items]), seqLen: seqLen, progress: progress)
+            return ShardOutcome(
+                shard: shard, samples: [],
+                windows: result.windowNLL.enumerated().map { .init(index: shard.first + $0.offset, nllSum: $0.element, tokens: seqLen - 1) },
+                tokensRun: shard.count * seqLen, naiveTokens: shard.count * seqLen, seconds: Date().timeIntervalSince(started))
+        case .documents(let task):
+            let documents = task.documents[shard.items]
+            let requests = try documents.map {
+                try evalProtocol.requests(for: $0, of: task, tokenizer: tokenizer, maxTokens: model.config.contextLength + 1)
             }
-            let result = PerplexityEvaluator(model: model).evaluate(windows, seqLen: seqLen, progress: progress)
-            return TaskOutcome(
-                task: name, metrics: [.init(name: "ppl", value: result.perplexity, stderr: nil, n: result.tokens)],
-                detail: ["windows": Double(result.windows), "seq_len": Double(seqLen), "tokens_run": Double(result.windows * seqLen),
-                         "naive_tokens": Double(result.windows * seqLen), "seconds": Date().timeIntervalSince(started)],
-                samples: [], windows: result.windowNLL.map { .init(nllSum: $0, tokens: seqLen - 1) })
+            let scorer = LoglikelihoodScorer(model: model)
+            let loglikelihoods = scorer.score(requests, progress: progress)
+            let samples = zip(documents, zip(requests, loglikelihoods)).map { document, scored in
+                TaskOutcome.Sample(
+                    task: task.name, docIndex: document.index, loglikelihoods: scored.1,
+                    continuationTokens: scored.0.map(\.continuationTokens.count), gold: document.gold,
+                    predictionAcc: ZeroShotScoring.prediction(document, loglikelihoods: scored.1, metric: .acc),
+                    predictionAccNorm: task.metrics.contains(.accNorm)
+                        ? ZeroShotScoring.prediction(document, loglikelihoods: scored.1, metric: .accNorm) : nil)
+            }
+            return ShardOutcome(shard: shard, samples: samples, windows: [], tokensRun: scorer.tokensRun,
+                                naiveTokens: scorer.naiveTokens, seconds: Date().timeIntervalSince(started))
         }
-        let task = try ZeroShotTask.load(name, from: data, limit: documentLimit)
-        let requests = try task.documents.map {
-            try evalProtocol.requests(for: $0, of: task, tokenizer: tokenizer, maxTokens: model.config.contextLength + 1)
-        }
-        let scorer = LoglikelihoodScorer(model: model)
-        let loglikelihoods = scorer.score(requests, progress: progress)
-        let values = try ZeroShotScoring.evaluate(task, loglikelihoods: loglikelihoods)
-        var metrics: [TaskOutcome.Metric] = []
-        for metric in task.metrics {
-            let v = values[metric]!
-            metrics.append(.init(name: metric.rawValue, value: v.mean, stderr: v.stderr.isNaN ? nil : v.stderr, n: v.n))
-        }
-        let samples = zip(task.documents, zip(requests, loglikelihoods)).map { document, pair in
-            TaskOutcome.Sample(
-                task: name, docIndex: document.index, loglikelihoods: pair.1,
-                continuationTokens: pair.0.map(\.continuationTokens.count), gold: document.gold,
-                predictionAcc: ZeroShotScoring.argmax(pair.1),
-                predictionAccNorm: task.metrics.contains(.accNorm)
-                    ? ZeroShotScoring.argmax(zip(pair.1, document.choiceTexts).map { $0 / Double($1.unicodeScalars.count) }) : nil)
-        }
-        return TaskOutcome(
-            task: name, metrics: metrics,
-            detail: ["documents": Double(task.documents.count), "tokens_run": Double(scorer.tokensRun),
-                     "naive_tokens": Double(scorer.naiveTokens), "seconds": Date().timeIntervalSince(started)],
-            samples: samples)
     }
 }

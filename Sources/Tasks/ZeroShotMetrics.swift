@@ -31,19 +31,22 @@ public enum ZeroShotScoring {
         return best
     }
 
+    /// The choice `metric` picks for `document`: the argmax of the loglikelihoods (`acc`), or of
+    /// each divided by its choice text's length in code points (`acc_norm`).
+    /// `loglikelihoods[i]` is the summed log-probability of choice `i`'s continuation.
+    public static func prediction(_ document: ZeroShotDocument, loglikelihoods: [Double], metric: ZeroShotMetric) -> Int {
+        switch metric {
+        case .acc: return argmax(loglikelihoods)
+        case .accNorm: return argmax(zip(loglikelihoods, document.choiceTexts).map { $0 / Double(PythonString.length($1)) })
+        }
+    }
+
     /// acc (and acc_norm where the task has it) of one document, each 0 or 1.
     /// `loglikelihoods[i]` is the summed log-probability of choice `i`'s continuation.
     public static func score(_ document: ZeroShotDocument, loglikelihoods: [Double], metrics: [ZeroShotMetric]) -> [ZeroShotMetric: Double] {
-        var result: [ZeroShotMetric: Double] = [:]
-        for metric in metrics {
-            let values: [Double]
-            switch metric {
-            case .acc: values = loglikelihoods
-            case .accNorm: values = zip(loglikelihoods, document.choiceTexts).map { $0 / Double(PythonString.length($1)) }
-            }
-            result[metric] = argmax(values) == document.gold ? 1 : 0
-        }
-        return result
+        Dictionary(uniqueKeysWithValues: metrics.map {
+            ($0, prediction(document, loglikelihoods: loglikelihoods, metric: $0) == document.gold ? 1.0 : 0.0)
+        })
     }
 
     /// Every metric of `task` over its documents; `loglikelihoods[d]` belongs to `task.documents[d]`.

@@ -23,6 +23,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write one JSON line per zero-shot document to this file.") var samples: String?
     @Option(name: .customLong("output-path"), help: "Also write the run as lm-evaluation-harness results and samples files into this directory.")
     var outputPath: String?
+    @Option(name: .customLong("shard-size"),
+            help: "Evaluate each task in shards of N documents or windows, each on its own, and combine them (the same numbers).")
+    var shardSize: Int?
 
     func validate() throws {
         guard EvalProtocol(rawValue: evalProtocol) != nil else {
@@ -30,6 +33,7 @@ struct EvalCommand: ParsableCommand {
         }
         guard seqLen >= 2 else { throw ValidationError("--seq-len must be at least 2") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let shardSize, shardSize < 1 { throw ValidationError("--shard-size must be at least 1") }
         _ = try taskNames()
     }
 
@@ -67,7 +71,7 @@ struct EvalCommand: ParsableCommand {
             var outcomes: [TaskOutcome] = []
             for name in names {
                 let meter = ProgressMeter(name, unit: TaskCatalog.spec(name)?.isPerplexity == true ? "windows" : "docs")
-                let outcome = try evaluation.run(name) { meter.update($0, $1, report: Console.status) }
+                let outcome = try evaluation.run(name, shardSize: shardSize) { meter.update($0, $1, report: Console.status) }
                 try store.record(outcome, runID: run.id!)
                 if let samplesFile {
                     for sample in outcome.samples { samplesFile.write(sample.sortedKeyJSONData(escapingSlashes: true) + Data("\n".utf8)) }

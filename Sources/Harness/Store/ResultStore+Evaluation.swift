@@ -29,8 +29,8 @@ extension ResultStore {
                                continuationTokens: String(decoding: try encoder.encode($0.continuationTokens), as: UTF8.self),
                                gold: $0.gold, predictionAcc: $0.predictionAcc, predictionAccNorm: $0.predictionAccNorm)
             },
-            windows: outcome.windows.enumerated().map {
-                PerplexityWindow(runID: runID, task: outcome.task, windowIndex: $0.offset, nllSum: $0.element.nllSum, tokens: $0.element.tokens)
+            windows: outcome.windows.map {
+                PerplexityWindow(runID: runID, task: outcome.task, windowIndex: $0.index, nllSum: $0.nllSum, tokens: $0.tokens)
             })
     }
 }

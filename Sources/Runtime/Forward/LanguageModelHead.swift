@@ -8,7 +8,8 @@ public final class LanguageModelHead {
     private let gathered = Buffer()
     private let logits = Buffer()
     private let scratch: [Buffer]
-    private let chunkRows = 64
+    /// Rows per logit product.
+    public let chunkRows = 64
 
     public init(model: LlamaModel) {
         self.model = model

@@ -1,0 +1,35 @@
+import Runtime
+
+/// Pads the model calls of the evaluators so that an item's result (a window's NLL sum, a
+/// document's loglikelihoods) is the same bits whatever else runs in its batch, hence in whatever
+/// shard it is evaluated.
+///
+/// OpenBLAS runs a product of few rows through a small-matrix kernel whose results differ in the
+/// last bits from those of its regular kernel; from a few tens of rows on, a row's result depends
+/// neither on how many rows the product has nor on where the row sits among them (measured for
+/// every product shape of the tiny test model and SmolLM2-135M). So every forward call of an
+/// evaluator runs at least `minimumRows` token rows, a filler sequence in a spare KV-cache slot
+/// making up the difference, and the LM head always gets whole chunks of rows.
+enum BatchPadding {
+    /// The fewest token rows a forward call runs.
+    static let minimumRows = 64
+
+    /// `inputs`, with a filler sequence in `fillerSlot` (a slot none of them uses) when they hold
+    /// fewer than `minimumRows` tokens. Its rows come after theirs and are never read.
+    static func padded(_ inputs: [SequenceInput], fillerSlot: Int) -> [SequenceInput] {
+        let rows = inputs.reduce(0) { $0 + $1.tokens.count }
+        guard rows < minimumRows else { return inputs }
+        return inputs + [SequenceInput(slot: fillerSlot, tokens: Array(repeating: 0, count: minimumRows - rows))]
+    }
+
+    /// `head`'s log-probabilities of `targets` at `rows` of `hidden`, computed with the rows
+    /// padded to whole chunks of the head (copies of the first row, whose results are dropped).
+    static func logProbabilities(_ head: LanguageModelHead, _ hidden: UnsafeBufferPointer<Float>, rows: [Int],
+                                 targets: [Int]) -> [Double] {
+        guard let first = rows.first else { return [] }
+        let filler = (head.chunkRows - rows.count % head.chunkRows) % head.chunkRows
+        let all = head.logProbabilities(hidden, rows: rows + Array(repeating: first, count: filler),
+                                        targets: targets + Array(repeating: targets[0], count: filler))
+        return Array(all.prefix(rows.count))
+    }
+}
