@@ -1,6 +1,5 @@
 import BIP
 import Foundation
-import GRDB
 
 /// What identifies a result across runs and machines: the source model's sha256, how it was
 /// pruned (method `dense` for the unpruned model), how it was evaluated, and the task and metric.
@@ -64,7 +63,7 @@ extension ResultStore {
     /// the same model) gives its results under each job's key.
     public func newestResults(sweep sweepName: String? = nil) throws -> [GateEntry] {
         var newest: [ResultKey: GateEntry] = [:]
-        let sharing = Dictionary(grouping: try read { try SweepJob.filter(Column("plan_hash") != nil && Column("eval_run_id") != nil).fetchAll($0) },
+        let sharing = Dictionary(grouping: try read { try $0.fetch(SweepJob.self, "WHERE plan_hash IS NOT NULL AND eval_run_id IS NOT NULL ORDER BY id") },
                                  by: { $0.evalRunID! })
         for run in try runs() {
             guard let id = run.id,
