@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -22,7 +23,8 @@ let package = Package(
         .target(name: "Tasks", dependencies: ["Runtime"]),
         .target(name: "Gradients", dependencies: ["Kernels", "Runtime"]),
         .target(name: "BIP", dependencies: ["Runtime", "Tasks", "Gradients"]),
-        .target(name: "Harness", dependencies: ["Runtime", "Tasks", "BIP", "Gradients", .product(name: "GRDB", package: "GRDB.swift")],
+        .target(name: "Harness", dependencies: ["Runtime", "Tasks", "BIP", "Gradients", .product(name: "GRDB", package: "GRDB.swift"),
+                                    .product(name: "PostgresNIO", package: "postgres-nio")],
                 plugins: ["BuildCommit"]),
         // Writes the git commit of the sources into the Harness module at build time (`BuildInfo.commit`).
         .plugin(name: "BuildCommit", capability: .buildTool()),
@@ -37,7 +39,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["Runtime", "Gradients", "BIP"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Runtime", "Gradients", "BIP", .product(name: "PostgresNIO", package: "postgres-nio")], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),

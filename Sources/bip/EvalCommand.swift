@@ -4,11 +4,11 @@ import Harness
 import Runtime
 import Tasks
 
-/// `bip eval`: perplexity and zero-shot accuracy, as the reference tools compute them, into SQLite.
+/// `bip eval`: perplexity and zero-shot accuracy, as the reference tools compute them, into the results database.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a model: WikiText2/PTB perplexity and seven zero-shot tasks; results go to the SQLite store.")
+        abstract: "Evaluate a model: WikiText2/PTB perplexity and seven zero-shot tasks; results go to the results database.")
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Comma-separated tasks (\(TaskCatalog.names.joined(separator: ","))) or 'all'.")
     var tasks = "all"
@@ -18,7 +18,7 @@ struct EvalCommand: ParsableCommand {
     var evalProtocol = "llm-pruner"
     @Option(name: .customLong("seq-len"), help: "Perplexity window length in tokens.") var seqLen = 128
     @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
-    @Option(help: "The SQLite results database.") var db = "bip.sqlite"
+    @OptionGroup var database: DatabaseOption
     @Flag(help: "Print the results as JSON on stdout.") var json = false
     @Option(help: "Write one JSON line per zero-shot document to this file.") var samples: String?
     @Option(name: .customLong("output-path"), help: "Also write the run as lm-evaluation-harness results and samples files into this directory.")
@@ -50,7 +50,7 @@ struct EvalCommand: ParsableCommand {
         try reportingErrors {
             let names = try taskNames()
             let started = Date()
-            let store = try ResultStore(path: db)
+            let store = try ResultStore(path: database.path)
             let loaded = try modelOptions.load()
             let sha256 = try loaded.fileSHA256()
             var evaluation = TaskEvaluation(model: loaded.model, tokenizer: loaded.tokenizer, data: DataDirectory.resolve(data))
@@ -90,7 +90,7 @@ struct EvalCommand: ParsableCommand {
                 try Console.printJSON(Self.json(outcomes, loaded: loaded, sha256: sha256, protocol: evalProtocol, seconds: seconds))
             } else {
                 print(Self.table(outcomes))
-                print(String(format: "run %lld stored in %@; %.1f s", run.id!, db, seconds))
+                print(String(format: "run %lld stored in %@; %.1f s", run.id!, store.path, seconds))
             }
         }
     }

@@ -9,7 +9,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a stored run (or each run of a sweep) as lm-evaluation-harness results and samples files.")
-    @Option(help: "The SQLite results database.") var db = "bip.sqlite"
+    @OptionGroup var database: DatabaseOption
     @Option(name: .customLong("run"), help: "The evaluation run to export (see bip runs).") var runID: Int64?
     @Option(help: "Export every finished run of this sweep, one subdirectory per job.") var sweep: String?
     @Option(name: .customLong("output-path"), help: "Directory to write into (the model's sanitized name is a subdirectory, as in the harness).")
@@ -22,7 +22,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var export = LMEvalExport(store: try ResultStore.existing(path: db), data: data.map { DataDirectory(url: URL(fileURLWithPath: $0)) })
+            var export = LMEvalExport(store: try ResultStore.existing(path: database.path), data: data.map { DataDirectory(url: URL(fileURLWithPath: $0)) })
             export.note = Console.status
             let directory = URL(fileURLWithPath: outputPath)
             let files = try runID.map { try export.write(runID: $0, to: directory) } ?? export.write(sweep: sweep!, to: directory)

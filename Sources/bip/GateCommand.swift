@@ -8,7 +8,7 @@ struct GateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gate",
         abstract: "Compare the newest results with a baseline; exit 1 listing every regression.")
-    @Option(help: "The SQLite results database.") var db = "bip.sqlite"
+    @OptionGroup var database: DatabaseOption
     @Option(help: "The baseline JSON file.") var baseline = "reports/baseline.json"
     @Option(help: "Only the results of this sweep.") var sweep: String?
     @Option(name: .customLong("baseline-run"), help: "Use this imported run (bip import lm-eval) as the baseline instead of the baseline file.")
@@ -24,10 +24,10 @@ struct GateCommand: ParsableCommand {
 
     func run() throws {
         let failed: Bool = try reportingErrors {
-            let store = try ResultStore.existing(path: db)
+            let store = try ResultStore.existing(path: database.path)
             let current = try store.newestResults(sweep: sweep)
             if writeBaseline {
-                guard !current.isEmpty else { throw FileError(db, "holds no results to make a baseline of") }
+                guard !current.isEmpty else { throw FileError(store.path, "holds no results to make a baseline of") }
                 try Baseline(entries: current).write(to: baseline)
                 print("wrote \(current.count) results to \(baseline)")
                 return false

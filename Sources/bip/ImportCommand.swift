@@ -14,11 +14,11 @@ struct ImportCommand: ParsableCommand {
             commandName: "lm-eval",
             abstract: "Import lm-evaluation-harness output (results_<date>.json and its samples_<task>_<date>.jsonl files).")
         @Argument(help: "A results file, or a directory searched for them (each is one run).") var path: String
-        @Option(help: "The SQLite results database.") var db = "bip.sqlite"
+        @OptionGroup var database: DatabaseOption
 
         func run() throws {
             try reportingErrors {
-                var importer = LMEvalImport(store: try ResultStore(path: db))
+                var importer = LMEvalImport(store: try ResultStore(path: database.path))
                 importer.note = Console.status
                 for run in try importer.run(path) {
                     let tasks = Set(try importer.store.metrics(runID: run.id!).map(\.task)).sorted().joined(separator: ",")

@@ -10,7 +10,7 @@ import Tasks
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Prune and evaluate every method × sparsity × seed (and the dense model) into the SQLite store; resumable.",
+        abstract: "Prune and evaluate every method × sparsity × seed (and the dense model) into the results database; resumable.",
         discussion: """
             The same arguments (or --name) find the same sweep again: finished tasks are never rerun.
             Ctrl-C finishes the current write and exits; `bip sweep --resume --name NAME` continues.
@@ -52,7 +52,7 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Measure the throughput and memory of every finished job again (on a quieter machine, say), then continue.") var remeasure = false
     @Option(help: "Write the report (report.md, results.csv, plots) of the sweep to this directory when it ends.") var report: String?
     @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
-    @Option(help: "The SQLite results database.") var db = "bip.sqlite"
+    @OptionGroup var database: DatabaseOption
     @OptionGroup(title: "Slurm") var cluster: SlurmOptions
 
     static let demoConfig = SweepConfig(model: "smollm2-135m", methods: ["bip", "wanda-sp"], sparsities: [0.2],
@@ -102,7 +102,7 @@ struct SweepCommand: ParsableCommand {
 
     private func sweep() throws {
         let requested = try requestedConfig()
-        let session = try SweepSession(db: db, name: name, requested: requested, resume: resume, retryFailed: retryFailed,
+        let session = try SweepSession(db: database.path, name: name, requested: requested, resume: resume, retryFailed: retryFailed,
                                        progress: Console.status)
         defer { session.close() }
         if cluster.slurm { return try cluster.submit(session, reportDirectory: report ?? ".", data: data) }

@@ -92,7 +92,7 @@ final class SweepStoreTests: XCTestCase {
                                                         seconds: ["total": 4.5]))
         // Written back, the detail is the same text.
         try store.update(jobs[1])
-        XCTAssertEqual(try store.read { try String.fetchOne($0, sql: "SELECT prune_detail FROM sweep_job WHERE position = 1") }, detail)
+        XCTAssertEqual(try store.read { try $0.query("SELECT prune_detail FROM sweep_job WHERE position = 1", []) }.first?["prune_detail"], .text(detail))
         // The tuned variant and its pruned model are two jobs of one sweep, as planned now.
         let config = SweepConfig(model: "m", methods: ["bip"], sparsities: [0.2], tasks: ["piqa"], tune: SweepTune())
         let planned = try store.plan(name: "new", config: config.json, jobs: config.jobs, at: "t")

@@ -1,6 +1,5 @@
 import BIP
 import Foundation
-import GRDB
 import Runtime
 
 /// What identifies a result across runs and machines: the source model's sha256, how it was
@@ -67,7 +66,7 @@ extension ResultStore {
     /// this checkout (see `importedBaseline`).
     public func newestResults(sweep sweepName: String? = nil) throws -> [GateEntry] {
         var newest: [ResultKey: GateEntry] = [:]
-        let sharing = Dictionary(grouping: try read { try SweepJob.filter(Column("plan_hash") != nil && Column("eval_run_id") != nil).fetchAll($0) },
+        let sharing = Dictionary(grouping: try read { try $0.fetch(SweepJob.self, "WHERE plan_hash IS NOT NULL AND eval_run_id IS NOT NULL ORDER BY id") },
                                  by: { $0.evalRunID! })
         for run in try runs() where !run.isImported {
             for entry in try entries(of: run, sweep: sweepName, sharing: sharing) { newest[entry.key] = entry }

@@ -87,20 +87,20 @@ public struct LMEvalImport {
         var run = try bipRun ?? foreignRun(fields: fields, config: config, model: model, tasks: imported.map(\.task))
         run.id = nil
         run.source = source
-        return try store.write { db in
-            try run.insert(db)
+        return try store.write { statements in
+            run.id = try statements.insert(run)
             for task in imported {
                 for var metric in task.metrics {
                     metric.runID = run.id!
-                    try metric.insert(db)
+                    try statements.upsert(metric)
                 }
                 for var sample in task.samples {
                     sample.runID = run.id!
-                    try sample.insert(db)
+                    try statements.upsert(sample)
                 }
                 for var window in task.windows {
                     window.runID = run.id!
-                    try window.insert(db)
+                    try statements.upsert(window)
                 }
             }
             return run

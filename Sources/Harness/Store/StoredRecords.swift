@@ -1,10 +1,10 @@
 import Foundation
-import GRDB
 
 /// One evaluation run of one model: which model, under which protocol and options, by which
 /// bip, on which host, from when to when.
-public struct EvalRun: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Equatable {
+public struct EvalRun: StoredRecord, Sendable, Equatable {
     public static let databaseTableName = "eval_run"
+    static let key = ["id"]
     public var id: Int64?
     public var modelPath: String
     public var modelSHA256: String
@@ -41,8 +41,6 @@ public struct EvalRun: Codable, FetchableRecord, MutablePersistableRecord, Senda
     /// Whether the run was imported from another tool's result files rather than made by bip.
     public var isImported: Bool { source != nil }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
     enum CodingKeys: String, CodingKey {
         case id, parameters, options, host, source
         case modelPath = "model_path", modelSHA256 = "model_sha256", evalProtocol = "protocol"
@@ -51,8 +49,9 @@ public struct EvalRun: Codable, FetchableRecord, MutablePersistableRecord, Senda
 }
 
 /// One metric of one task in a run (tidy layout: a row per run × task × metric).
-public struct TaskMetric: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+public struct TaskMetric: StoredRecord, Sendable, Equatable {
     public static let databaseTableName = "task_metric"
+    static let key = ["run_id", "task", "metric"]
     public var runID: Int64
     public var task: String
     public var metric: String
@@ -80,8 +79,9 @@ public struct TaskMetric: Codable, FetchableRecord, PersistableRecord, Sendable,
 }
 
 /// One document of a zero-shot task in a run: the loglikelihood of each choice and the predictions.
-public struct DocumentSample: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+public struct DocumentSample: StoredRecord, Sendable, Equatable {
     public static let databaseTableName = "document_sample"
+    static let key = ["run_id", "task", "doc_index"]
     public var runID: Int64
     public var task: String
     public var docIndex: Int
@@ -114,8 +114,9 @@ public struct DocumentSample: Codable, FetchableRecord, PersistableRecord, Senda
 /// One window of a perplexity corpus in a run: the sum of its tokens' NLL (Float64) and how many
 /// tokens it scored. Their NLL sums added in window order, divided by the tokens, give the
 /// stored `ppl` back exactly (`perplexity(of:)`).
-public struct PerplexityWindow: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+public struct PerplexityWindow: StoredRecord, Sendable, Equatable {
     public static let databaseTableName = "perplexity_window"
+    static let key = ["run_id", "task", "window_index"]
     public var runID: Int64
     public var task: String
     public var windowIndex: Int

@@ -1,10 +1,10 @@
 import BIP
 import Foundation
-import GRDB
 
 /// A named sweep and the configuration it was planned from (sorted-key JSON of `SweepConfig`).
-public struct SweepRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Equatable {
+public struct SweepRecord: StoredRecord, Sendable, Equatable {
     public static let databaseTableName = "sweep"
+    static let key = ["id"]
     public var id: Int64?
     public var name: String
     public var config: String
@@ -17,8 +17,6 @@ public struct SweepRecord: Codable, FetchableRecord, MutablePersistableRecord, S
         self.createdAt = createdAt
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
     enum CodingKeys: String, CodingKey {
         case id, name, config
         case createdAt = "created_at"
@@ -26,14 +24,15 @@ public struct SweepRecord: Codable, FetchableRecord, MutablePersistableRecord, S
 }
 
 /// Where a sweep job stands.
-public enum JobStatus: String, Codable, Sendable, DatabaseValueConvertible {
+public enum JobStatus: String, Codable, Sendable {
     case pending, running, done, failed
 }
 
 /// One job of a sweep (the dense model, or one method × sparsity × seed): its state, the model
 /// it made, its evaluation run, and the efficiency measured on that model.
-public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Equatable {
+public struct SweepJob: StoredRecord, Sendable, Equatable {
     public static let databaseTableName = "sweep_job"
+    static let key = ["id"]
     public var id: Int64?
     public var sweepID: Int64
     /// Order in the plan.
@@ -99,8 +98,6 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
         self.denseTokensPerSecond = denseTokensPerSecond
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
     /// Throughput against the dense model's, measured interleaved.
     public var speedup: Double? {
         guard let tokensPerSecond, let denseTokensPerSecond, denseTokensPerSecond > 0 else { return nil }
@@ -128,16 +125,5 @@ public struct SweepJob: Codable, FetchableRecord, MutablePersistableRecord, Send
         case sweepID = "sweep_id", modelPath = "model_path", evalRunID = "eval_run_id", planHash = "plan_hash", pruneDetail = "prune_detail"
         case macsPerToken = "macs_per_token", peakMemoryBytes = "peak_memory_bytes"
         case tokensPerSecond = "tokens_per_second", denseTokensPerSecond = "dense_tokens_per_second"
-    }
-}
-
-// The pruning axes' values are stored as their text (`uniform`, `sequential`, `2..<28`).
-extension Allocation: DatabaseValueConvertible {}
-extension StatisticsPass: DatabaseValueConvertible {}
-extension LayerSelection: DatabaseValueConvertible {
-    public var databaseValue: DatabaseValue { description.databaseValue }
-
-    public static func fromDatabaseValue(_ value: DatabaseValue) -> LayerSelection? {
-        String.fromDatabaseValue(value).flatMap { try? LayerSelection(parsing: $0) }
     }
 }

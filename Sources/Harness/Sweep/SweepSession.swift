@@ -7,23 +7,26 @@ import Tasks
 /// now. The session holds the sweep's lock until `close()`, so no second process runs it too.
 public final class SweepSession {
     public let store: ResultStore
+    /// The database as messages name it (`ResultStore.path`).
     public let db: String
     public let record: SweepRecord
     public let config: SweepConfig
     private let lock: SweepLock
 
-    /// Opens the sweep `name` (default: `requested`'s default name) of database `db`.
+    /// Opens the sweep `name` (default: `requested`'s default name) of database `db` (a SQLite
+    /// file or a PostgreSQL URL).
     /// `requested` is the configuration the command line describes (nil: only a name was
     /// given); it must match a stored sweep's. `resume` continues a stored sweep given by name
     /// alone; `retryFailed` marks its failed jobs pending again.
     public init(db: String, name: String?, requested: SweepConfig?, resume: Bool, retryFailed: Bool,
                 progress: (String) -> Void) throws {
         let store = try ResultStore(path: db)
+        let db = store.path
         guard let sweepName = name ?? requested?.defaultName else {
             throw SweepUsageError("give the sweep's fields (--methods, --sparsities, …, --config or --demo) or --name NAME")
         }
         // One process per sweep at a time: a second would run the same jobs again.
-        let lock = try SweepLock(db: db, sweep: sweepName)
+        let lock = try store.lockSweep(sweepName)
         let opened: (SweepRecord, SweepConfig)
         do {
             opened = try Self.openOrPlan(sweepName, store: store, db: db, requested: requested, resume: resume,
