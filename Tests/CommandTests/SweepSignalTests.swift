@@ -25,8 +25,10 @@ final class SweepSignalTests: XCTestCase {
 
     /// Each job's throughput is measured for two seconds (in a child `bip bench`) before its tasks,
     /// so the sweep is still running when the signal comes.
-    var arguments: [String] {
-        ["sweep", "--model", model, "--methods", "magnitude-l2", "--sparsities", "0.2", "--tasks", "wikitext2,arc_easy", "--limit", "3",
+    var arguments: [String] { arguments(sparsities: "0.2") }
+
+    func arguments(sparsities: String) -> [String] {
+        ["sweep", "--model", model, "--methods", "magnitude-l2", "--sparsities", sparsities, "--tasks", "wikitext2,arc_easy", "--limit", "3",
          "--bench-seconds", "2", "--name", "signalled"]
     }
 
@@ -41,12 +43,14 @@ final class SweepSignalTests: XCTestCase {
     /// Sent to the sweep's process group, as Ctrl-C and scancel reach every process, its child
     /// `bip bench` too (first): the job is handed back all the same, not recorded failed.
     func testSIGTERMStopsASweepInASessionOfItsOwn() throws {
-        try interrupt(launcher: "setsid -w", signal: SIGTERM, resume: false)
+        // Two pruned jobs: the second's bench child is running when the group is signalled, as
+        // the tiny model evaluates the first job's tasks in milliseconds after its child died.
+        try interrupt(launcher: "setsid -w", signal: SIGTERM, resume: false, sparsities: "0.2,0.3")
     }
 
     /// Starts the sweep as `( LAUNCHER bip sweep … ) &` from `/bin/sh -c`, waits for its first
     /// stored result, sends `signal`, and checks how it ended.
-    private func interrupt(launcher: String, signal: Int32, resume: Bool) throws {
+    private func interrupt(launcher: String, signal: Int32, resume: Bool, sparsities: String = "0.2") throws {
         let db = folder.appendingPathComponent("signalled.sqlite").path
         let log = folder.appendingPathComponent("sweep").path
         // The inner shell notes its pid (bip's, after exec) and the signals it starts with ignored.
@@ -57,7 +61,7 @@ final class SweepSignalTests: XCTestCase {
             """
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = ["-c", script, "sh", log, try BipExecutable.url().path] + arguments + ["--db", db]
+        shell.arguments = ["-c", script, "sh", log, try BipExecutable.url().path] + arguments(sparsities: sparsities) + ["--db", db]
         shell.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // Not waited for: Foundation's Process takes the background job for part of the shell.
         try shell.run()

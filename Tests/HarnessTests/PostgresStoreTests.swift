@@ -41,7 +41,7 @@ final class PostgresStoreTests: XCTestCase {
 
         let sqlite = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
         let expected = try sqliteColumns(sqlite)
-        XCTAssertEqual(expected.count, 58)
+        XCTAssertEqual(expected.count, 59)
         XCTAssertEqual(try postgresColumns(store), expected)
     }
 
