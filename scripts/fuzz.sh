@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh build [TARGET...]     build the targets (default: all) into .build-fuzz/fuzz/TARGET
 #   scripts/fuzz.sh run TARGET [SECONDS]  fuzz one target (default 60 s) on its corpus
-#   scripts/fuzz.sh smoke [SECONDS]       every target for SECONDS (default 20) each, as CI does
+#   scripts/fuzz.sh smoke [SECONDS [TARGET...]]  every target (or those named) for SECONDS (default 20) each
 #   scripts/fuzz.sh targets               list the targets
 #
 # The project's modules are built once with `-sanitize=fuzzer,address` into .build-fuzz (the
@@ -43,7 +43,14 @@ bin_path() { swift build --scratch-path "$SCRATCH" --show-bin-path 2>/dev/null; 
 build() {
     local targets=("$@")
     [ ${#targets[@]} -gt 0 ] || targets=("${TARGETS[@]}")
-    nice -n 5 swift build --scratch-path "$SCRATCH" -Xswiftc -sanitize=fuzzer,address --target Harness
+    # Only the modules the targets import (Harness pulls in GRDB and postgres-nio's whole tree).
+    local module built=" "
+    for target in "${targets[@]}"; do
+        module=$(modules "$target" | awk '{print $NF}')
+        case "$built" in *" $module "*) continue ;; esac
+        nice -n 5 swift build --scratch-path "$SCRATCH" -Xswiftc -sanitize=fuzzer,address --target "$module"
+        built="$built$module "
+    done
     local bin; bin=$(bin_path)
     mkdir -p "$SCRATCH/fuzz"
     for target in "${targets[@]}"; do
@@ -135,7 +142,9 @@ run() {
 case "${1:-}" in
     build) shift; build "$@" ;;
     run) [ $# -ge 2 ] || { echo "usage: $0 run TARGET [SECONDS]" >&2; exit 2; }; run "$2" "${3:-60}" ;;
-    smoke) for target in "${TARGETS[@]}"; do echo "== $target" >&2; run "$target" "${2:-20}"; done ;;
+    smoke) seconds=${2:-20}; shift $(( $# < 2 ? $# : 2 )); smoke_targets=("$@")
+           [ ${#smoke_targets[@]} -gt 0 ] || smoke_targets=("${TARGETS[@]}")
+           for target in "${smoke_targets[@]}"; do echo "== $target" >&2; run "$target" "$seconds"; done ;;
     targets) printf '%s\n' "${TARGETS[@]}" ;;
     *) sed -n '2,8p' "$0" >&2; exit 2 ;;
 esac
