@@ -12,7 +12,6 @@ final class PostgresCommandTests: XCTestCase {
     var folder: URL!
     var environment: [String: String] = [:]
     var model = ""
-    var databases: [TestPostgres] = []
 
     override func setUpWithError() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-pgcommand-\(UUID().uuidString)")
@@ -23,14 +22,7 @@ final class PostgresCommandTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        for database in databases { database.drop() }
         try? FileManager.default.removeItem(at: folder)
-    }
-
-    func postgres() throws -> TestPostgres {
-        let database = try TestPostgres()
-        databases.append(database)
-        return database
     }
 
     var tiny: [String] {

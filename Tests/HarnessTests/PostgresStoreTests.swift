@@ -13,7 +13,6 @@ import XCTest
 /// port and a missing database.
 final class PostgresStoreTests: XCTestCase {
     var folder: URL!
-    var databases: [TestPostgres] = []
 
     override func setUpWithError() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-pgstore-\(UUID().uuidString)")
@@ -21,14 +20,7 @@ final class PostgresStoreTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        for database in databases { database.drop() }
         try? FileManager.default.removeItem(at: folder)
-    }
-
-    func postgres() throws -> TestPostgres {
-        let database = try TestPostgres()
-        databases.append(database)
-        return database
     }
 
     func testMigrationsApplyOnceAndMakeSQLitesSchema() throws {

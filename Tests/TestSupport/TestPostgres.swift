@@ -49,3 +49,12 @@ public final class TestPostgres {
         _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
     }
 }
+
+extension XCTestCase {
+    /// A new empty database on the test server, dropped when the test ends.
+    public func postgres() throws -> TestPostgres {
+        let database = try TestPostgres()
+        addTeardownBlock { database.drop() }
+        return database
+    }
+}
