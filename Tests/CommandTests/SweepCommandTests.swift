@@ -131,13 +131,19 @@ final class SweepCommandTests: XCTestCase {
         let db = folder.appendingPathComponent("locked.sqlite").path
         let arguments = ["sweep", "--model", model, "--methods", "random", "--sparsities", "0.2", "--tasks", "arc_easy", "--limit", "3",
                          "--bench-seconds", "0", "--name", "once", "--db", db]
-        let logs = [folder.appendingPathComponent("a"), folder.appendingPathComponent("b")]
-        let processes = try logs.map { try BipExecutable.start(arguments, environment: environment, log: $0) }
-        for process in processes { process.waitUntilExit() }
-        XCTAssertEqual(processes.map(\.terminationStatus).sorted(), [0, 1])
-        let loser = logs[processes.firstIndex { $0.terminationStatus == 1 }!]
-        let stderr = try String(contentsOf: URL(fileURLWithPath: loser.path + ".err"), encoding: .utf8)
-        XCTAssertTrue(stderr.contains("sweep 'once' is being run by another process right now"), stderr)
+        // This test holds the sweep's lock, as a running `bip sweep` would, for as long as it needs.
+        let lockPath = db + ".sweep-once.lock"
+        let descriptor = open(lockPath, O_CREAT | O_RDWR, 0o644)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        XCTAssertEqual(flock(descriptor, LOCK_EX | LOCK_NB), 0)
+        let refused = try BipExecutable.run(arguments, environment: environment)
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("sweep 'once' is being run by another process right now"), refused.stderr)
+        XCTAssertEqual(try results(db).count, 0, "the refused process ran nothing")
+        let ran = try BipExecutable.run(arguments, environment: environment)
+        XCTAssertEqual(ran.status, 0, ran.stderr)
         XCTAssertEqual(try results(db).count, 2 * 2, "dense and random, acc and acc_norm, each once")
     }
 
