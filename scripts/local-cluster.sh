@@ -3,6 +3,8 @@
 #
 #   scripts/local-cluster.sh start   # starts everything below; the LAST line printed is the PostgreSQL URL
 #   scripts/local-cluster.sh stop    # stops exactly what start started and removes its directory
+#   scripts/local-cluster.sh restart-postgres   # restarts the PostgreSQL server (same port and data),
+#                                    # as a server restarted under running workers (tests)
 #
 # `start` makes, in one directory ($BIP_CLUSTER_DIR, default /tmp/bip-local-cluster):
 #   - a PostgreSQL 15 server: a fresh cluster made with initdb (owned by the `postgres` user, since
@@ -238,8 +240,18 @@ start() {
     echo "postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 }
 
+restart_postgres() {
+    running || die "not running (scripts/local-cluster.sh start)"
+    as_postgres "$PG_BIN/pg_ctl" -D "$DIR/pg" -m fast -w -t 60 restart >/dev/null || die "PostgreSQL did not restart"
+    sed -i '/^POSTGRES_PID=/d' "$STATE"
+    record POSTGRES_PID "$(read_pid "$DIR/pg/postmaster.pid")"
+    wait_for 30 "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" || die "PostgreSQL does not accept connections on port $PG_PORT"
+    say "PostgreSQL restarted on 127.0.0.1:$PG_PORT"
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
-    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+    restart-postgres) restart_postgres ;;
+    *) echo "usage: $0 start|stop|restart-postgres" >&2; exit 2 ;;
 esac

@@ -21,6 +21,17 @@ public struct TaskOutcome: Sendable {
         public let predictionAcc: Int
         public let predictionAccNorm: Int?
 
+        public init(task: String, docIndex: Int, loglikelihoods: [Double], continuationTokens: [Int], gold: Int,
+                    predictionAcc: Int, predictionAccNorm: Int?) {
+            self.task = task
+            self.docIndex = docIndex
+            self.loglikelihoods = loglikelihoods
+            self.continuationTokens = continuationTokens
+            self.gold = gold
+            self.predictionAcc = predictionAcc
+            self.predictionAccNorm = predictionAccNorm
+        }
+
         enum CodingKeys: String, CodingKey {
             case task, gold, loglikelihoods
             case docIndex = "doc_index", continuationTokens = "continuation_tokens"
@@ -42,6 +53,12 @@ public struct TaskOutcome: Sendable {
         public let index: Int
         public let nllSum: Double
         public let tokens: Int
+
+        public init(index: Int, nllSum: Double, tokens: Int) {
+            self.index = index
+            self.nllSum = nllSum
+            self.tokens = tokens
+        }
     }
 
     public let task: String

@@ -14,6 +14,8 @@ struct SweepCommand: ParsableCommand {
         discussion: """
             The same arguments (or --name) find the same sweep again: finished tasks are never rerun.
             Ctrl-C finishes the current write and exits; `bip sweep --resume --name NAME` continues.
+            The sweep is stored as units (each job's model, throughput, and task shards); this process runs them as one
+            worker, and more processes (`bip sweep` again, `bip worker`, a Slurm array with --slurm) share them.
             """)
     @Option(help: "A .gguf file, a model directory, or a model alias.") var model: String?
     @Option(help: "Comma-separated methods (\(ImportanceMethods.names.joined(separator: ","))).") var methods: String?
@@ -27,6 +29,8 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("seq-len"), help: "Perplexity window length in tokens.") var seqLen: Int?
     @Option(help: "Calibration source NAME:NxT (c4, ptb, wikitext2).") var calibration: String?
     @Option(name: .customLong("bench-seconds"), help: "Seconds of each throughput measurement (0: none).") var benchSeconds: Double?
+    @Option(name: .customLong("shard-size"), help: "Split each task into units of N documents or windows, which workers run on their own (the metrics do not change).")
+    var shardSize: Int?
     @Option(name: .customLong("bench-rounds"), help: "Rounds of the interleaved dense / pruned throughput measurement.") var benchRounds: Int?
     @Flag(help: "Also tune every pruned model with LoRA (LLM-Pruner's recipe; see bip tune) and evaluate it: the \"w/ tune\" rows.") var tune = false
     @Option(name: .customLong("tune-data"), help: "Tuning data for --tune: c4 (default) or an Alpaca JSONL file.") var tuneData: String?
@@ -49,6 +53,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "The sweep's name (default: derived from its configuration).") var name: String?
     @Flag(help: "Continue a stored sweep (by --name, or by the same arguments).") var resume = false
     @Flag(name: .customLong("retry-failed"), help: "Run the sweep's failed jobs again, then whatever is left.") var retryFailed = false
+    @Flag(help: "Print where the sweep stands (per job: units done, running by which worker, failed, pending) and an ETA, then exit.")
+    var status = false
     @Flag(help: "Measure the throughput and memory of every finished job again (on a quieter machine, say), then continue.") var remeasure = false
     @Option(help: "Write the report (report.md, results.csv, plots) of the sweep to this directory when it ends.") var report: String?
     @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
@@ -88,7 +94,7 @@ struct SweepCommand: ParsableCommand {
         let given: [String: String?] = [
             "model": model, "methods": methods, "sparsities": sparsities, "seeds": seeds, "tasks": tasks,
             "limit": limit.map(String.init), "document-limit": documentLimit.map(String.init), "variants": variants, "protocol": evalProtocol, "seq-len": seqLen.map(String.init), "calibration": calibration,
-            "bench-seconds": benchSeconds.map { "\($0)" }, "bench-rounds": benchRounds.map(String.init), "tune": tune ? "" : nil,
+            "bench-seconds": benchSeconds.map { "\($0)" }, "bench-rounds": benchRounds.map(String.init), "shard-size": shardSize.map(String.init), "tune": tune ? "" : nil,
             "tune-data": tuneData, "tune-max-steps": tuneMaxSteps.map(String.init), "tune-batch": tuneBatch.map(String.init),
             "allocations": allocations, "statistics": statistics, "bias-compensation": biasCompensation, "layers": layers,
         ]
@@ -102,9 +108,9 @@ struct SweepCommand: ParsableCommand {
 
     private func sweep() throws {
         let requested = try requestedConfig()
+        if status { return try printStatus(name: name ?? requested?.defaultName) }
         let session = try SweepSession(db: database.path, name: name, requested: requested, resume: resume, retryFailed: retryFailed,
                                        progress: Console.status)
-        defer { session.close() }
         if cluster.slurm { return try cluster.submit(session, reportDirectory: report ?? ".", data: data) }
         let sweepName = session.record.name
         let directory = DataDirectory.resolve(data)
@@ -123,5 +129,16 @@ struct SweepCommand: ParsableCommand {
             print("report: \(written.map(\.path).joined(separator: ", "))")
         }
         if summary.failed > 0 || jobs.contains(where: { $0.status == .failed }) { throw ExitCode(1) }
+    }
+
+    /// `--status`: where the stored sweep stands.
+    private func printStatus(name: String?) throws {
+        guard let name else { throw ValidationError("--status needs --name NAME (or the sweep's fields)") }
+        let store = try ResultStore.existing(path: database.path)
+        guard let record = try store.sweep(named: name) else {
+            throw FileError(store.path, "no sweep named '\(name)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
+        }
+        print("sweep \(name) in \(store.path)\n")
+        print(try SweepStatus(store: store, sweepID: record.id!).table)
     }
 }

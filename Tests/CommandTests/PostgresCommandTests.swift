@@ -34,28 +34,7 @@ final class PostgresCommandTests: XCTestCase {
         try BipExecutable.run(arguments + ["--db", db], environment: environment)
     }
 
-    /// Every stored number of the database: each job's metrics, per-document answers and
-    /// window NLL sums (as bits), one line each.
-    func results(_ db: String) throws -> [String] {
-        let store = try ResultStore(path: db)
-        var lines: [String] = []
-        for sweep in try store.sweeps() {
-            for job in try store.jobs(sweepID: sweep.id!) {
-                XCTAssertEqual(job.status, .done, "\(job.method): \(job.error ?? "")")
-                let run = try XCTUnwrap(job.evalRunID)
-                for m in try store.metrics(runID: run) {
-                    lines.append("\(job.methodLabel) \(m.task) \(m.metric) \(m.value.bitPattern) \(m.stderr?.bitPattern ?? 0) \(m.n)")
-                    for s in try store.samples(runID: run, task: m.task) {
-                        lines.append("\(job.methodLabel) \(m.task) \(s.docIndex) \(s.loglikelihoods) \(s.predictionAcc) \(s.predictionAccNorm ?? -1)")
-                    }
-                    for w in try store.windows(runID: run, task: m.task) {
-                        lines.append("\(job.methodLabel) \(m.task) \(w.windowIndex) \(w.nllSum.bitPattern) \(w.tokens)")
-                    }
-                }
-            }
-        }
-        return lines
-    }
+    func results(_ db: String) throws -> [String] { try storedNumbers(db) }
 
     /// Copies every run with its results, and every sweep with its jobs, from `source` into the
     /// empty `target`, keeping their ids.

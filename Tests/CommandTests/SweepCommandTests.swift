@@ -127,24 +127,18 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(fail.stdout.contains("gate FAILED: 2 of 10"), fail.stdout)
     }
 
-    func testTheSameSweepRunsInOneProcessAtATime() throws {
-        let db = folder.appendingPathComponent("locked.sqlite").path
-        let arguments = ["sweep", "--model", model, "--methods", "random", "--sparsities", "0.2", "--tasks", "arc_easy", "--limit", "3",
-                         "--bench-seconds", "0", "--name", "once", "--db", db]
-        // This test holds the sweep's lock, as a running `bip sweep` would, for as long as it needs.
-        let lockPath = db + ".sweep-once.lock"
-        let descriptor = open(lockPath, O_CREAT | O_RDWR, 0o644)
-        XCTAssertGreaterThanOrEqual(descriptor, 0)
-        XCTAssertEqual(flock(descriptor, LOCK_EX | LOCK_NB), 0)
-        let refused = try BipExecutable.run(arguments, environment: environment)
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
-        XCTAssertEqual(refused.status, 1, refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("sweep 'once' is being run by another process right now"), refused.stderr)
-        XCTAssertEqual(try results(db).count, 0, "the refused process ran nothing")
-        let ran = try BipExecutable.run(arguments, environment: environment)
-        XCTAssertEqual(ran.status, 0, ran.stderr)
-        XCTAssertEqual(try results(db).count, 2 * 2, "dense and random, acc and acc_norm, each once")
+    func testTwoProcessesShareOneSweep() throws {
+        let db = folder.appendingPathComponent("shared.sqlite").path
+        let arguments = ["sweep", "--model", model, "--methods", "random,magnitude-l2", "--sparsities", "0.2", "--tasks", "arc_easy,piqa",
+                         "--limit", "3", "--shard-size", "1", "--bench-seconds", "0", "--name", "both", "--db", db]
+        let processes = try (0..<2).map { try BipExecutable.start(arguments, environment: environment, log: folder.appendingPathComponent("p\($0)")) }
+        for process in processes { process.waitUntilExit() }
+        XCTAssertEqual(processes.map(\.terminationStatus), [0, 0])
+        XCTAssertEqual(try results(db).count, 3 * 2 * 2, "three jobs × two tasks × (acc, acc_norm), each once")
+        let store = try ResultStore(path: db)
+        let units = try store.units(sweepID: XCTUnwrap(try store.sweep(named: "both")?.id))
+        XCTAssertEqual(units.count, 3 * (1 + 2 * 3))
+        XCTAssertTrue(units.allSatisfy { $0.status == .done && $0.attempts == 1 }, "each unit run once")
     }
 
     func testTwoSweepsWriteOneDatabaseAtOnce() throws {
@@ -177,16 +171,9 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(jobs.map(\.status), [.done, .failed, .done])
         let retry = try sweep(["--name", "failing", "--retry-failed"], db: db)
         XCTAssertEqual(retry.status, 1)
+        // The failing job's model unit was tried twice again; the done jobs were left alone.
         XCTAssertEqual(try store.jobs(sweepID: jobs[0].sweepID).map(\.attempts), [1, 2, 1])
-        // A job left running after two attempts (the process died in it each time) is given up.
-        var died = try store.jobs(sweepID: jobs[0].sweepID)[2]
-        died.status = .running
-        died.attempts = 2
-        try store.update(died)
-        let resumed = try sweep(["--name", "failing", "--resume"], db: db)
-        XCTAssertEqual(resumed.status, 1)
-        XCTAssertTrue(resumed.stdout.contains("the process died during this job 2 times"), resumed.stdout)
-        XCTAssertEqual(try store.jobs(sweepID: jobs[0].sweepID).map(\.status), [.done, .failed, .failed])
+        XCTAssertEqual(try store.jobs(sweepID: jobs[0].sweepID).map(\.status), [.done, .failed, .done])
         // A name that is not stored, and a configuration file with a wrong field.
         let missing = try sweep(["--resume", "--name", "nope"], db: db)
         XCTAssertEqual(missing.status, 1)

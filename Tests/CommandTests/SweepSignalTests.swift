@@ -137,7 +137,9 @@ final class SweepSignalTests: XCTestCase {
         let jobs = try store.jobs(sweepID: try XCTUnwrap(try store.sweep(named: "signalled")?.id))
         XCTAssertFalse(jobs.contains { $0.status == .running || $0.status == .failed }, "\(jobs.map { "\($0.status) \($0.error ?? "")" })")
         XCTAssertTrue(jobs.contains { $0.status == .pending }, "\(jobs.map(\.status))")
-        XCTAssertEqual(jobs.map(\.attempts).max(), jobs.contains { $0.status == .done } ? 1 : 0, "an interruption is not an attempt")
+        let units = try store.units(sweepID: try XCTUnwrap(jobs.first?.sweepID))
+        XCTAssertFalse(units.contains { $0.status == .running }, "\(units.map { "\($0.label) \($0.status)" })")
+        XCTAssertEqual(units.map(\.attempts), units.map { $0.status == .done ? 1 : 0 }, "an interruption is not an attempt")
     }
 
     /// A process whose parent is `pid` (/proc/N/stat: "N (name) state ppid …").

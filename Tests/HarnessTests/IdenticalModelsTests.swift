@@ -25,11 +25,11 @@ final class IdenticalModelsTests: XCTestCase {
     static let twins = ["bip", "bip-local"]
     static let other = "magnitude-l1"
 
-    private func sweep(_ name: String, store: ResultStore, cache: PrunedModelCache, data: DataDirectory) throws -> (SweepRecord, SweepRunner) {
+    private func sweep(_ name: String, store: ResultStore, cache: PrunedModelCache, data: DataDirectory) throws -> (SweepRecord, SweepWorker) {
         let config = SweepConfig(model: try TinyModel.path(), methods: Self.twins + [Self.other], sparsities: [0.2],
                                  tasks: ["arc_easy", "wikitext2"], limit: 2, calibration: "c4:2x32", benchSeconds: 0)
         let sweep = try store.plan(name: name, config: config.json, jobs: config.jobs, at: "t")
-        return (sweep, SweepRunner(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: nil, progress: { _ in }))
+        return (sweep, SweepWorker(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: nil, progress: { _ in }))
     }
 
     func testTwinsAreEvaluatedOnceAndReportedOnce() throws {
@@ -39,7 +39,7 @@ final class IdenticalModelsTests: XCTestCase {
         let (sweep, runner) = try sweep("s", store: store, cache: cache, data: data)
 
         // Two tasks for the dense model, bip's model and magnitude-l1's: bip-local's is bip's.
-        XCTAssertEqual(try runner.run(), SweepRunner.Summary(done: 4, failed: 0, tasksRun: 6))
+        XCTAssertEqual(try runner.run(), SweepWorker.Summary(done: 4, failed: 0, tasksRun: 6))
         let jobs = try store.jobs(sweepID: sweep.id!)
         XCTAssertEqual(jobs.map(\.methodLabel), ["dense"] + Self.twins + [Self.other])
         XCTAssertNil(jobs[0].planHash)
@@ -49,7 +49,7 @@ final class IdenticalModelsTests: XCTestCase {
         XCTAssertEqual(jobs[2].evalRunID, jobs[1].evalRunID, "the twin takes the first job's evaluation run")
         XCTAssertEqual(Set(jobs.map(\.evalRunID)).count, 3)
         XCTAssertEqual(try store.runs().count, 3)
-        XCTAssertEqual(try runner.run(), SweepRunner.Summary(done: 4, failed: 0, tasksRun: 0), "nothing runs again")
+        XCTAssertEqual(try runner.run(), SweepWorker.Summary(done: 4, failed: 0, tasksRun: 0), "nothing runs again")
 
         // One row, with both names; one line in each plot; a CSV row per method, each naming the other.
         let results = try SweepResults.load(store, sweepName: "s")
@@ -81,42 +81,37 @@ final class IdenticalModelsTests: XCTestCase {
         XCTAssertEqual(try store.jobs(sweepID: again.id!).map(\.planHash), jobs.map(\.planHash))
     }
 
-    /// A twin that failed before storing a task is no twin: the job evaluates the model itself.
-    /// A twin that failed after storing a task lends the job its run, which the job completes;
-    /// the twin, tried again, finds its run complete.
+    /// A twin whose model unit failed has no evaluation run to lend: the job evaluates the model
+    /// itself; the twin, tried again, finds the job's run and shares it instead of evaluating again.
     func testAJobWhoseTwinFailedEvaluatesItself() throws {
         let data = DataDirectory(url: try TestModel.dataDirectory())
         let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
         let cache = PrunedModelCache(home: folder)
         let (sweep, failing) = try self.sweep("s", store: store, cache: cache, data: DataDirectory(url: folder.appendingPathComponent("no-data")))
-        // The models made beforehand (with the calibration data), so that the jobs fail in their evaluation.
+        // The models made beforehand (with the calibration data), so that the jobs fail planning their tasks.
         let config = try JSONDecoder().decode(SweepConfig.self, from: Data(sweep.config.utf8))
         let models = SweepModels(config: config, data: data, cache: cache, sweepName: "s", progress: { _ in })
         for spec in config.jobs {
             var detail: PruneDetail?
             _ = try models.model(spec, detail: &detail)
         }
-
         XCTAssertEqual(try failing.run().failed, 4)
         var jobs = try store.jobs(sweepID: sweep.id!)
-        XCTAssertEqual(jobs[2].planHash, jobs[1].planHash)
-        XCTAssertNotNil(jobs[2].evalRunID)
-        XCTAssertNotEqual(jobs[2].evalRunID, jobs[1].evalRunID, "its twin stored no task: a run of its own")
+        XCTAssertTrue(jobs.allSatisfy { $0.evalRunID == nil })
 
-        // Now bip's run has a task stored; bip stays failed, the others are tried again, bip-local afresh.
-        try store.record([TaskMetric(runID: jobs[1].evalRunID!, task: "arc_easy", metric: "acc", value: 0.5, stderr: nil, n: 2, detail: nil)],
-                         samples: [])
-        jobs[2].evalRunID = nil
-        for i in [0, 2, 3] {
-            jobs[i].status = .pending
-            try store.update(jobs[i])
+        // bip stays failed; the others are tried again: bip-local evaluates the model itself.
+        try store.write { statements in
+            for job in jobs where job.id != jobs[1].id {
+                try statements.execute("UPDATE sweep_unit SET status = 'pending', attempts = 0 WHERE job_id = $1", [.integer(job.id!)])
+                try store.settleJob(job.id!, statements)
+            }
         }
-        let runner = SweepRunner(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: nil, progress: { _ in })
-        // The dense model's 2 tasks, the missing task of bip's run (by bip-local), magnitude-l1's 2.
-        XCTAssertEqual(try runner.run(), SweepRunner.Summary(done: 3, failed: 0, tasksRun: 5))
-        XCTAssertEqual(try store.jobs(sweepID: sweep.id!)[2].evalRunID, jobs[1].evalRunID)
+        let runner = SweepWorker(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: nil, progress: { _ in })
+        XCTAssertEqual(try runner.run(), SweepWorker.Summary(done: 3, failed: 1, tasksRun: 6))
+        jobs = try store.jobs(sweepID: sweep.id!)
+        XCTAssertNotNil(jobs[2].evalRunID)
         XCTAssertEqual(try store.resetFailed(sweepID: sweep.id!), 1)
-        XCTAssertEqual(try runner.run(), SweepRunner.Summary(done: 4, failed: 0, tasksRun: 0))
-        XCTAssertEqual(try store.jobs(sweepID: sweep.id!).map(\.evalRunID), [jobs[0].evalRunID, jobs[1].evalRunID, jobs[1].evalRunID, jobs[3].evalRunID])
+        XCTAssertEqual(try runner.run(), SweepWorker.Summary(done: 4, failed: 0, tasksRun: 0))
+        XCTAssertEqual(try store.jobs(sweepID: sweep.id!).map(\.evalRunID), [jobs[0].evalRunID, jobs[2].evalRunID, jobs[2].evalRunID, jobs[3].evalRunID])
     }
 }

@@ -32,7 +32,7 @@ final class LMEvalFilesTests: XCTestCase {
         let probe: ThroughputProbe = { _, against, _ in
             ThroughputFigures(tokensPerSecond: 100, againstTokensPerSecond: against == nil ? nil : 100, peakMemoryBytes: 1000)
         }
-        let summary = try SweepRunner(store: store, sweep: sweep, config: config, data: data, cache: PrunedModelCache(home: folder),
+        let summary = try SweepWorker(store: store, sweep: sweep, config: config, data: data, cache: PrunedModelCache(home: folder),
                                       probe: probe, progress: { _ in }).run()
         XCTAssertEqual(summary.done, 2)
         let jobs = try store.jobs(sweepID: sweep.id!)

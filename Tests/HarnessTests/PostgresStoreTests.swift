@@ -94,6 +94,9 @@ final class PostgresStoreTests: XCTestCase {
         var sweeps: [SweepRecord] = []
         var named: SweepRecord?
         var jobs: [SweepJob] = []
+        var failed: SweepJob?
+        /// Each unit's position, kind, status, attempts, error and worker (its claim's token and time differ).
+        var units: [String] = []
         var reset = 0
         var newest: [GateEntry] = []
     }
@@ -130,10 +133,13 @@ final class PostgresStoreTests: XCTestCase {
         var jobs = try store.jobs(sweepID: sweep.id!)
         // The key reads NULL overrides as equal: the same job twice is refused.
         XCTAssertThrowsError(try store.write { _ = try $0.insert(SweepJob(sweepID: sweep.id!, position: 9, method: "bip", sparsity: 0.2, seed: 0)) })
-        jobs[0].status = .failed
-        jobs[0].error = "naïve ✓ 'quote' $2"
-        jobs[0].attempts = 1
-        try store.update(jobs[0])
+        // Job 0's model unit fails twice; job 1 is done; job 2's unit is claimed, then handed back.
+        let worker = WorkerIdentity(name: "w", host: "h", pid: 1)
+        for _ in 0..<ResultStore.maxAttempts {
+            let claim = try XCTUnwrap(try store.claimUnit(sweepID: sweep.id!, worker: worker, lease: 300))
+            XCTAssertEqual(claim.job.id, jobs[0].id)
+            XCTAssertTrue(try store.failUnit(claim, error: "naïve ✓ 'quote' $2"))
+        }
         jobs[1].status = .done
         (jobs[1].evalRunID, jobs[1].planHash, jobs[1].modelPath) = (id, "plan-hash", "/cache/m")
         jobs[1].pruneDetail = PruneDetail(sparsityReached: 1.0 / 3, attentionMLPSparsity: 0.25, parametersBefore: 100, parametersAfter: 75,
@@ -141,15 +147,18 @@ final class PostgresStoreTests: XCTestCase {
         (jobs[1].parameters, jobs[1].macsPerToken, jobs[1].peakMemoryBytes) = (75, .pi, Int(Int64.max))
         (jobs[1].tokensPerSecond, jobs[1].denseTokensPerSecond) = (1.0 / 3, .leastNonzeroMagnitude)
         try store.update(jobs[1])
-        jobs[2].status = .running
-        jobs[2].attempts = 1
-        try store.update(jobs[2])
-        store.releaseInterruptedJobs(sweepID: sweep.id!)
+        try store.write { try $0.execute("UPDATE sweep_unit SET status = 'done' WHERE job_id = $1", [.integer(jobs[1].id!)]) }
+        let interrupted = try XCTUnwrap(try store.claimUnit(sweepID: sweep.id!, worker: worker, lease: 300))
+        XCTAssertEqual(interrupted.job.id, jobs[2].id)
+        XCTAssertEqual(try store.jobs(sweepID: sweep.id!)[2].status, .running)
+        store.releaseInterruptedClaim(token: interrupted.token)
+        let failed = try store.jobs(sweepID: sweep.id!)[0]
         var missing = jobs[2]
         missing.id = 999
         XCTAssertThrowsError(try store.update(missing), "no such job")
 
         var snapshot = Snapshot()
+        snapshot.failed = failed
         snapshot.reset = try store.resetFailed(sweepID: sweep.id!)
         snapshot.runs = try store.runs()
         snapshot.run = try store.run(id: id)
@@ -160,6 +169,9 @@ final class PostgresStoreTests: XCTestCase {
         snapshot.sweeps = try store.sweeps()
         snapshot.named = try store.sweep(named: "s")
         snapshot.jobs = try store.jobs(sweepID: sweep.id!)
+        snapshot.units = try store.units(sweepID: sweep.id!).map {
+            "\($0.jobID) \($0.position) \($0.kind) \($0.status) \($0.attempts) \($0.error ?? "-") \($0.worker ?? "-") \($0.claimToken ?? "-")"
+        }
         snapshot.newest = try store.newestResults()
 
         XCTAssertEqual(snapshot.runs.map(\.finishedAt), ["2026-01-01T00:01:00Z"])
@@ -171,9 +183,12 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(snapshot.samples, samples)
         XCTAssertEqual(snapshot.windows.map(\.nllSum.bitPattern), windows.map(\.nllSum.bitPattern))
         XCTAssertEqual(snapshot.finishedTasks, ["piqa"])
-        XCTAssertEqual(snapshot.jobs.map(\.status), [.pending, .done, .pending])
-        XCTAssertEqual(snapshot.jobs.map(\.attempts), [1, 0, 0], "an interrupted attempt is not counted")
-        XCTAssertEqual(snapshot.jobs[0].error, "naïve ✓ 'quote' $2")
+        XCTAssertEqual(snapshot.failed?.status, .failed)
+        XCTAssertEqual(snapshot.failed?.attempts, 2)
+        XCTAssertEqual(snapshot.failed?.error, "naïve ✓ 'quote' $2")
+        XCTAssertEqual(snapshot.jobs.map(\.status), [.pending, .done, .pending], "the failed job reset; the interrupted one handed back")
+        XCTAssertEqual(snapshot.jobs.map(\.attempts), [0, 0, 0], "a reset starts again; an interrupted attempt is not counted")
+        XCTAssertEqual(snapshot.units.count, 3)
         XCTAssertEqual(snapshot.jobs[1], jobs[1])
         XCTAssertEqual(snapshot.jobs.map(\.spec), specs)
         XCTAssertEqual(snapshot.jobs[2].seed, -1)
@@ -212,18 +227,6 @@ final class PostgresStoreTests: XCTestCase {
         let run = try store.insert(EvalRun(modelPath: "/m", modelSHA256: "a", parameters: 1, evalProtocol: "llm-pruner", options: "{}",
                                            bipVersion: "0", bipCommit: nil, host: "h", startedAt: "t"))
         XCTAssertEqual(try store.runs(), [run])
-    }
-
-    func testTheSweepLockHoldsAcrossConnections() throws {
-        let database = try postgres()
-        let first = try ResultStore(path: database.url), second = try ResultStore(path: database.url)
-        let lock = try first.lockSweep("s")
-        XCTAssertThrowsError(try second.lockSweep("s")) { error in
-            XCTAssertTrue("\(error)".contains("sweep 's' is being run by another process"), "\(error)")
-        }
-        try second.lockSweep("other").release()
-        lock.release()
-        try second.lockSweep("s").release()
     }
 
     func testBadURLsAndUnreachableServersAreClearErrors() throws {

@@ -85,7 +85,7 @@ final class SweepAxesTests: XCTestCase {
         var messages: [String] = []
         for name in ["first", "second"] {
             let sweep = try store.plan(name: name, config: config.json, jobs: config.jobs, at: "t")
-            let summary = try SweepRunner(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: probe,
+            let summary = try SweepWorker(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: probe,
                                           progress: { messages.append($0) }).run()
             XCTAssertEqual(summary.failed, 0, messages.joined(separator: "\n"))
         }

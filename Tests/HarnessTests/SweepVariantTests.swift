@@ -111,9 +111,9 @@ final class SweepVariantTests: XCTestCase {
         let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
         let sweep = try store.plan(name: "v", config: config.json, jobs: config.jobs, at: "t")
         var messages: [String] = []
-        let summary = try SweepRunner(store: store, sweep: sweep, config: config, data: data, cache: PrunedModelCache(home: folder),
+        let summary = try SweepWorker(store: store, sweep: sweep, config: config, data: data, cache: PrunedModelCache(home: folder),
                                       probe: nil, progress: { messages.append($0) }).run()
-        XCTAssertEqual(summary, SweepRunner.Summary(done: 4, failed: 0, tasksRun: 6), messages.joined(separator: "\n"))
+        XCTAssertEqual(summary, SweepWorker.Summary(done: 4, failed: 0, tasksRun: 6), messages.joined(separator: "\n"))
 
         let jobs = try store.jobs(sweepID: sweep.id!)
         for job in jobs {

@@ -12,8 +12,7 @@ final class PostgresEngine: StoreEngine, @unchecked Sendable {
     static let reconnectSeconds = 120.0
     /// How long one statement may go unanswered before its connection counts as lost.
     static let statementSeconds = 60.0
-    /// The advisory lock key under which migrations run (`pg_advisory_xact_lock`), and the first
-    /// key of the sweeps' locks: "bip" in ASCII.
+    /// The advisory lock key under which migrations run (`pg_advisory_xact_lock`): "bip" in ASCII.
     static let lockKey = 0x626970
 
     private let lock = NSLock()
@@ -127,24 +126,6 @@ final class PostgresEngine: StoreEngine, @unchecked Sendable {
         }
     }
 
-    /// Takes the session advisory lock of sweep `name` on a connection of its own, held until
-    /// the lock is released (or the process ends).
-    func lockSweep(_ name: String) throws -> SweepLock {
-        let connection = try connectOrFail()
-        let statements = Statements(connection: connection, logger: logger)
-        do {
-            let rows = try statements.query("SELECT pg_try_advisory_lock(\(Self.lockKey), hashtext($1)) AS held", [.text(name)])
-            guard rows.first?["held"] == .boolean(true) else {
-                Self.close(connection)
-                throw FileError(address.description, "sweep '\(name)' is being run by another process right now (PostgreSQL advisory lock); wait for it or stop it first")
-            }
-        } catch let error as PSQLError {
-            Self.close(connection)
-            throw FileError(address.description, "cannot lock sweep '\(name)': \(Self.describe(error))")
-        }
-        return SweepLock { Self.close(connection) }
-    }
-
     /// A lost connection, or a failure that the same transaction may not meet again.
     static func isTransient(_ error: any Error) -> Bool {
         if let error = error as? PSQLError {
@@ -222,6 +203,10 @@ final class PostgresEngine: StoreEngine, @unchecked Sendable {
         @discardableResult
         func execute(_ sql: String, _ arguments: [StoreValue]) throws -> Int {
             try run(sql, arguments).metadata.rows ?? 0
+        }
+
+        func lockingClause(of alias: String, skipLocked: Bool) -> String {
+            "FOR UPDATE OF \(alias)" + (skipLocked ? " SKIP LOCKED" : "")
         }
 
         func query(_ sql: String, _ arguments: [StoreValue]) throws -> [StoreRow] {

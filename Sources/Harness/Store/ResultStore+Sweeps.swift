@@ -9,16 +9,19 @@ extension ResultStore {
 
     public func sweeps() throws -> [SweepRecord] { try read { try $0.fetch(SweepRecord.self, "ORDER BY id") } }
 
-    /// Stores a new sweep and its planned jobs in one transaction; a sweep of that name must not exist.
+    /// Stores a new sweep, its planned jobs and each job's model unit in one transaction; a sweep
+    /// of that name must not exist.
     public func plan(name: String, config: String, jobs: [SweepJobSpec], at time: String) throws -> SweepRecord {
         try write { statements in
             var sweep = SweepRecord(name: name, config: config, createdAt: time)
-            sweep.id = try statements.insert(sweep)
+            let id = try statements.insert(sweep)
+            sweep.id = id
             for (position, spec) in jobs.enumerated() {
-                let job = SweepJob(sweepID: sweep.id!, position: position, method: spec.method, sparsity: spec.sparsity,
+                let job = SweepJob(sweepID: id, position: position, method: spec.method, sparsity: spec.sparsity,
                                    seed: Int64(bitPattern: spec.seed), tuned: spec.tuned,
                                    pruning: spec.pruning)
-                _ = try statements.insert(job)
+                let jobID = try statements.insert(job)
+                _ = try statements.insert(SweepUnit(sweepID: id, jobID: jobID, position: 0, kind: .model))
             }
             return sweep
         }
@@ -35,21 +38,16 @@ extension ResultStore {
         }
     }
 
-    /// Hands the jobs of a sweep that this process was running back as pending, this attempt not
-    /// counted: an interrupted run (Ctrl-C, SIGTERM) did not die in them. Called by the
-    /// interruption handler while it holds `writeLock`, so it writes without taking it.
-    func releaseInterruptedJobs(sweepID: Int64) {
-        _ = try? engine.write { statements in
-            try statements.execute("""
-                UPDATE sweep_job SET status = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
-                WHERE sweep_id = $1 AND status = 'running'
-                """, [.integer(sweepID)])
-        }
-    }
-
-    /// Marks the failed jobs of a sweep pending again; returns how many.
+    /// Marks the failed units (and so the failed jobs) of a sweep pending again, their attempts
+    /// from zero; returns how many jobs that was.
     public func resetFailed(sweepID: Int64) throws -> Int {
-        try write { try $0.execute("UPDATE sweep_job SET status = 'pending' WHERE sweep_id = $1 AND status = 'failed'", [.integer(sweepID)]) }
+        try write { statements in
+            let jobs = try statements.fetch(SweepJob.self, "WHERE sweep_id = $1 AND status = 'failed'", [.integer(sweepID)])
+            try statements.execute("UPDATE sweep_unit SET status = 'pending', attempts = 0, claim_token = NULL WHERE sweep_id = $1 AND status = 'failed'",
+                                   [.integer(sweepID)])
+            for job in jobs { try settleJob(job.id!, statements) }
+            return jobs.count
+        }
     }
 
     /// The tasks of a run that have stored metrics.

@@ -83,9 +83,6 @@ public final class ResultStore: Sendable {
     }
 
     func read<T>(_ body: (any StoreStatements) throws -> T) throws -> T { try engine.read(body) }
-
-    /// Takes the lock of sweep `name` for this process, or fails saying another process runs it.
-    func lockSweep(_ name: String) throws -> SweepLock { try engine.lockSweep(name) }
 }
 
 extension StoreStatements {

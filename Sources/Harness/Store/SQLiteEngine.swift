@@ -74,8 +74,6 @@ final class SQLiteEngine: StoreEngine {
         }
     }
 
-    func lockSweep(_ name: String) throws -> SweepLock { try SweepLock(db: path, sweep: name) }
-
     /// Statements on one GRDB connection, prepared once per connection; `$N` is SQLite's `?N`.
     private struct Statements: StoreStatements {
         let db: Database
@@ -91,6 +89,8 @@ final class SQLiteEngine: StoreEngine {
             try statement(sql, arguments).execute()
             return db.changesCount
         }
+
+        func lockingClause(of alias: String, skipLocked: Bool) -> String { "" }
 
         func query(_ sql: String, _ arguments: [StoreValue]) throws -> [StoreRow] {
             try Row.fetchAll(statement(sql, arguments)).map { row in

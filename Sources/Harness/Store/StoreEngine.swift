@@ -22,6 +22,11 @@ protocol StoreStatements {
     func execute(_ sql: String, _ arguments: [StoreValue]) throws -> Int
     /// Runs a query; returns its rows.
     func query(_ sql: String, _ arguments: [StoreValue]) throws -> [StoreRow]
+    /// The clause that ends a SELECT to lock the rows of `alias` it returns until the transaction
+    /// ends, passing over rows another transaction holds when `skipLocked` (PostgreSQL's
+    /// `FOR UPDATE OF alias [SKIP LOCKED]`); empty on SQLite, where a write transaction holds the
+    /// whole database.
+    func lockingClause(of alias: String, skipLocked: Bool) -> String
 }
 
 /// One engine under `ResultStore`: SQLite through GRDB, or PostgreSQL through postgres-nio.
@@ -31,6 +36,4 @@ protocol StoreEngine: Sendable {
     func write<T>(_ body: (any StoreStatements) throws -> T) throws -> T
     /// Runs `body`'s queries on one consistent state of the database.
     func read<T>(_ body: (any StoreStatements) throws -> T) throws -> T
-    /// Takes the lock of sweep `name`, or fails saying another process runs it.
-    func lockSweep(_ name: String) throws -> SweepLock
 }

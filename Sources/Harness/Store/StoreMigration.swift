@@ -176,7 +176,54 @@ struct StoreMigration: Sendable {
         }, postgres: [
             "ALTER TABLE eval_run ADD COLUMN source \(text)",
         ]),
+        StoreMigration(name: "v8: units of sweep jobs", sqlite: { db in
+            try db.create(table: SweepUnit.databaseTableName) { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("sweep_id", .integer).notNull().references(SweepRecord.databaseTableName, onDelete: .cascade)
+                t.column("job_id", .integer).notNull().references(SweepJob.databaseTableName, onDelete: .cascade)
+                t.column("position", .integer).notNull()
+                t.column("kind", .text).notNull()
+                t.column("task", .text)
+                t.column("shard_index", .integer)
+                t.column("item_first", .integer)
+                t.column("item_count", .integer)
+                t.column("status", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("error", .text)
+                t.column("claim_token", .text)
+                t.column("worker", .text)
+                t.column("host", .text)
+                t.column("pid", .integer)
+                t.column("claimed_at", .text)
+                t.column("lease_until", .double)
+                t.column("seconds", .double)
+                t.column("tokens_run", .integer)
+                t.column("naive_tokens", .integer)
+                t.uniqueKey(["job_id", "position"])
+            }
+            try db.create(index: "sweep_unit_status", on: SweepUnit.databaseTableName, columns: ["sweep_id", "status"])
+            try db.execute(sql: unitsOfStoredJobs)
+        }, postgres: [
+            """
+            CREATE TABLE sweep_unit (id BIGSERIAL PRIMARY KEY, sweep_id BIGINT NOT NULL REFERENCES sweep (id) ON DELETE CASCADE,
+                job_id BIGINT NOT NULL REFERENCES sweep_job (id) ON DELETE CASCADE, position BIGINT NOT NULL, kind \(text) NOT NULL,
+                task \(text), shard_index BIGINT, item_first BIGINT, item_count BIGINT, status \(text) NOT NULL, attempts BIGINT NOT NULL,
+                error \(text), claim_token \(text), worker \(text), host \(text), pid BIGINT, claimed_at \(text),
+                lease_until DOUBLE PRECISION, seconds DOUBLE PRECISION, tokens_run BIGINT, naive_tokens BIGINT,
+                CONSTRAINT sweep_unit_key UNIQUE (job_id, position))
+            """,
+            "CREATE INDEX sweep_unit_status ON sweep_unit (sweep_id, status)",
+            unitsOfStoredJobs,
+        ]),
     ]
+
+    /// Migration v8's units of the jobs stored before it: each job's model unit, done for a job
+    /// that is done, failed (with its error) for one that failed, else pending; the model unit
+    /// plans the rest of the job when it runs. Part of v8: never change it.
+    private static let unitsOfStoredJobs = """
+        INSERT INTO sweep_unit (sweep_id, job_id, position, kind, status, attempts, error)
+        SELECT sweep_id, id, 0, 'model', CASE WHEN status = 'running' THEN 'pending' ELSE status END, attempts, error FROM sweep_job
+        """
 
     /// The columns of `sweep_job` as migration v2 made them, which v3 and v4 made again with their
     /// own columns and key. Part of those migrations: never change it (a later migration alters

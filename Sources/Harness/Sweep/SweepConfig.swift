@@ -59,13 +59,16 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     public var layers: [LayerSelection]?
     /// Explicit jobs planned after the axes' cross product (instead of it when `methods` is empty).
     public var variants: [SweepVariant]?
+    /// Each task's documents (or windows) in units of work of this many, which workers evaluate
+    /// on their own (`TaskShard`); nil: one unit per task. The metrics do not depend on it.
+    public var shardSize: Int?
 
     public init(model: String, methods: [String], sparsities: [Double], seeds: [UInt64] = [0], tasks: [String],
                 limit: Int? = nil, evalProtocol: EvalProtocol = .llmPruner, seqLen: Int = 128,
                 calibration: String = CalibrationSource.standard.description, benchSeconds: Double = 3, benchRounds: Int = 1,
                 tune: SweepTune? = nil, allocations: [Allocation]? = nil, statistics: [StatisticsPass]? = nil,
                 biasCompensation: [Bool]? = nil, layers: [LayerSelection]? = nil, documentLimit: Int? = nil,
-                variants: [SweepVariant]? = nil) {
+                variants: [SweepVariant]? = nil, shardSize: Int? = nil) {
         self.model = model
         self.methods = methods
         self.sparsities = sparsities
@@ -84,11 +87,12 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         self.layers = layers
         self.documentLimit = documentLimit
         self.variants = variants
+        self.shardSize = shardSize
     }
 
     enum CodingKeys: String, CodingKey {
         case model, methods, sparsities, seeds, tasks, limit, calibration, tune, allocations, statistics, layers, variants
-        case biasCompensation = "bias_compensation", documentLimit = "document_limit"
+        case biasCompensation = "bias_compensation", documentLimit = "document_limit", shardSize = "shard_size"
         case evalProtocol = "protocol", seqLen = "seq_len", benchSeconds = "bench_seconds", benchRounds = "bench_rounds"
     }
 
@@ -115,6 +119,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         statistics = try c.decodeIfPresent([StatisticsPass].self, forKey: .statistics)
         biasCompensation = try c.decodeIfPresent([Bool].self, forKey: .biasCompensation)
         layers = try c.decodeIfPresent([LayerSelection].self, forKey: .layers)
+        shardSize = try c.decodeIfPresent(Int.self, forKey: .shardSize)
     }
 
     /// Reads a `--config` file; a bad file is an error naming it.
@@ -135,6 +140,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
 
     /// Checks every field, saying what is possible when one is not.
     public func validate() throws {
+        if let shardSize, shardSize < 1 { throw FileError("sweep", "shard_size must be at least 1") }
         guard !methods.isEmpty || !(variants ?? []).isEmpty else { throw FileError("sweep", "no methods given") }
         if methods.isEmpty, allocations != nil || statistics != nil || biasCompensation != nil || layers != nil || !sparsities.isEmpty {
             throw FileError("sweep", "sparsities, allocations, statistics, bias_compensation and layers are axes of the methods: give methods, or set them in the variants")

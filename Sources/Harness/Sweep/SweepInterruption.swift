@@ -1,9 +1,9 @@
 import Foundation
 
-/// Ctrl-C (or SIGTERM) during a sweep: wait for the write under way, hand the running job back
-/// (an interruption is not counted as an attempt the process died in), say how to continue, exit
-/// with 128 + the signal's number (130, 143). Everything stored stays stored; the task being
-/// evaluated is lost and run again on resume.
+/// Ctrl-C (or SIGTERM, what Slurm sends on scancel and at a time limit) during a sweep: wait for
+/// the write under way, hand the unit being run back (an interruption is not counted as an
+/// attempt the process died in), say how to continue, exit with 128 + the signal's number (130,
+/// 143). Everything stored stays stored; the unit being run is lost and run again.
 ///
 /// The signals are caught by a plain `sigaction` handler that only writes the signal's number to
 /// a pipe; a thread of its own reads the pipe and does the rest. (A `DispatchSource` signal source
@@ -13,13 +13,17 @@ import Foundation
 /// pending, never read.) SIGINT and SIGTERM are caught even when the process started with them
 /// ignored, as a background job of a shell starts.
 public final class SweepInterruption: @unchecked Sendable {
-    let name: String
     let db: String
+    /// The command that continues the work, for the message.
+    let resume: String
     let report: @Sendable (String) -> Void
     let store: ResultStore
-    let sweepID: Int64
     /// The `bip bench` child running now (0: none); it is killed too, having nothing to save.
     nonisolated(unsafe) static var child: Int32 = 0
+    /// The token of the claim the worker holds now, handed back on interruption.
+    nonisolated(unsafe) static var claimToken: String?
+    /// Guards `claimToken`.
+    static let claimLock = NSLock()
     /// The interruption a signal carries out: the one installed last.
     nonisolated(unsafe) private static var current: SweepInterruption?
     private static let currentLock = NSLock()
@@ -27,11 +31,10 @@ public final class SweepInterruption: @unchecked Sendable {
     nonisolated(unsafe) private static var signalPipe: Int32 = -1
     private static let signals = [SIGINT, SIGTERM]
 
-    public init(name: String, db: String, store: ResultStore, sweepID: Int64, report: @escaping @Sendable (String) -> Void) {
-        self.name = name
+    public init(db: String, resume: String, store: ResultStore, report: @escaping @Sendable (String) -> Void) {
         self.db = db
+        self.resume = resume
         self.store = store
-        self.sweepID = sweepID
         self.report = report
     }
 
@@ -41,13 +44,16 @@ public final class SweepInterruption: @unchecked Sendable {
         if let error = Self.handlerFailure { throw error }
     }
 
+    /// Notes the claim the worker holds from now on (nil: none).
+    static func holding(_ token: String?) { claimLock.withLock { claimToken = token } }
+
     /// Carries out the interruption by `signalNumber`; does not return.
     private func interrupt(_ signalNumber: Int32) -> Never {
         // The lock first: nothing is written after the child is gone.
         ResultStore.writeLock.lock()
         if Self.child > 0 { kill(Self.child, SIGKILL) }
-        store.releaseInterruptedJobs(sweepID: sweepID)
-        report("\ninterrupted: every finished task is stored in \(db); continue with: bip sweep --resume --name \(name) --db \(db)")
+        if let token = Self.claimLock.withLock({ Self.claimToken }) { store.releaseInterruptedClaim(token: token) }
+        report("\ninterrupted: every finished task is stored in \(db); continue with: \(resume)")
         // Without exit handlers: the other threads are still computing, and tearing the libraries
         // down under them (OpenBLAS's buffers) can end the process in SIGSEGV instead.
         fflush(nil)

@@ -4,14 +4,14 @@ import Tasks
 
 /// A sweep opened to run: found by name in a results database and checked against the
 /// configuration asked for (continued, or its failed jobs reset to run again), or planned there
-/// now. The session holds the sweep's lock until `close()`, so no second process runs it too.
+/// now. Several processes may run one sweep at once (`bip sweep` twice, or beside `bip worker`s):
+/// each claims its units one at a time, so none is run twice.
 public final class SweepSession {
     public let store: ResultStore
     /// The database as messages name it (`ResultStore.path`).
     public let db: String
     public let record: SweepRecord
     public let config: SweepConfig
-    private let lock: SweepLock
 
     /// Opens the sweep `name` (default: `requested`'s default name) of database `db` (a SQLite
     /// file or a PostgreSQL URL).
@@ -25,20 +25,10 @@ public final class SweepSession {
         guard let sweepName = name ?? requested?.defaultName else {
             throw SweepUsageError("give the sweep's fields (--methods, --sparsities, …, --config or --demo) or --name NAME")
         }
-        // One process per sweep at a time: a second would run the same jobs again.
-        let lock = try store.lockSweep(sweepName)
-        let opened: (SweepRecord, SweepConfig)
-        do {
-            opened = try Self.openOrPlan(sweepName, store: store, db: db, requested: requested, resume: resume,
-                                         retryFailed: retryFailed, progress: progress)
-        } catch {
-            lock.release()
-            throw error
-        }
-        (record, config) = opened
+        (record, config) = try Self.openOrPlan(sweepName, store: store, db: db, requested: requested, resume: resume,
+                                               retryFailed: retryFailed, progress: progress)
         self.store = store
         self.db = db
-        self.lock = lock
     }
 
     private static func openOrPlan(_ sweepName: String, store: ResultStore, db: String, requested: SweepConfig?, resume: Bool,
@@ -61,27 +51,30 @@ public final class SweepSession {
             throw FileError(db, "no sweep named '\(sweepName)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
         }
         if resume { progress("sweep \(sweepName): nothing stored yet, starting it") }
-        let record = try store.plan(name: sweepName, config: requested.json, jobs: requested.jobs,
-                                    at: ISO8601DateFormatter().string(from: Date()))
-        progress("sweep \(sweepName): planned \(requested.jobs.count) jobs in \(db)")
-        return (record, requested)
+        do {
+            let record = try store.plan(name: sweepName, config: requested.json, jobs: requested.jobs,
+                                        at: ISO8601DateFormatter().string(from: Date()))
+            progress("sweep \(sweepName): planned \(requested.jobs.count) jobs in \(db)")
+            return (record, requested)
+        } catch {
+            // Planned by another process a moment ago: open that one (the same checks apply).
+            guard try store.sweep(named: sweepName) != nil else { throw error }
+            return try openOrPlan(sweepName, store: store, db: db, requested: requested, resume: true, retryFailed: false, progress: progress)
+        }
     }
 
-    /// Runs the sweep's jobs that are not done (after measuring the done ones again, with
-    /// `remeasure`); Ctrl-C stops it between writes, saying how to continue.
+    /// Runs the sweep's units that are not done, as one worker (after measuring the done jobs
+    /// again, with `remeasure`); Ctrl-C stops it between writes, saying how to continue.
     public func run(data: DataDirectory, probe: ThroughputProbe?, remeasure: Bool,
-                    progress: @escaping @Sendable (String) -> Void) throws -> SweepRunner.Summary {
-        try SweepInterruption(name: record.name, db: db, store: store, sweepID: record.id!, report: progress).install()
-        let runner = SweepRunner(store: store, sweep: record, config: config, data: data, probe: probe, progress: progress)
-        if remeasure { try runner.remeasure() }
-        return try runner.run()
+                    progress: @escaping @Sendable (String) -> Void) throws -> SweepWorker.Summary {
+        try SweepInterruption(db: db, resume: "bip sweep --resume --name \(record.name) --db \(db)", store: store, report: progress).install()
+        let worker = SweepWorker(store: store, sweep: record, config: config, data: data, probe: probe, progress: progress)
+        if remeasure { try worker.remeasure() }
+        return try worker.run()
     }
 
     /// The sweep's jobs as stored now.
     public func jobs() throws -> [SweepJob] { try store.jobs(sweepID: record.id!) }
-
-    /// Releases the sweep's lock.
-    public func close() { lock.release() }
 }
 
 /// A sweep asked for in a way that cannot work (no fields and no name; a stored sweep named

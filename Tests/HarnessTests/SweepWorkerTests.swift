@@ -5,10 +5,10 @@ import Tasks
 import TestSupport
 import XCTest
 
-/// `SweepRunner` in this process, on the tiny test model, with a throughput probe that
+/// `SweepWorker` in this process, on the tiny test model, with a throughput probe that
 /// returns fixed figures: the stored figures, options and prune detail, and a run that fails
-/// (the data missing) then resumes its jobs' evaluation runs without repeating them.
-final class SweepRunnerTests: XCTestCase {
+/// (the data missing: each job's model unit fails twice, then is recorded failed) and runs again.
+final class SweepWorkerTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
@@ -34,25 +34,25 @@ final class SweepRunnerTests: XCTestCase {
             return ThroughputFigures(tokensPerSecond: 150, againstTokensPerSecond: 120, peakMemoryBytes: 800)
         }
         let cache = PrunedModelCache(home: folder)
-        func runner(_ data: DataDirectory) -> SweepRunner {
-            SweepRunner(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: probe, progress: { _ in })
+        func runner(_ data: DataDirectory) -> SweepWorker {
+            SweepWorker(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: probe, progress: { _ in })
         }
 
-        // Without the task's data every job fails in its evaluation, after its run has started.
+        // Without the task's data every job's model unit fails (its tasks cannot be planned), is
+        // tried again, and fails for good; no evaluation run is started.
         let failing = try runner(DataDirectory(url: folder.appendingPathComponent("no-data"))).run()
-        XCTAssertEqual(failing, SweepRunner.Summary(done: 0, failed: 2, tasksRun: 0))
+        XCTAssertEqual(failing, SweepWorker.Summary(done: 0, failed: 2, tasksRun: 0))
         let failed = try store.jobs(sweepID: sweep.id!)
         XCTAssertEqual(failed.map(\.status), [.failed, .failed])
-        XCTAssertTrue(failed.allSatisfy { $0.evalRunID != nil && $0.attempts == 1 })
+        XCTAssertTrue(failed.allSatisfy { $0.evalRunID == nil && $0.attempts == ResultStore.maxAttempts })
         XCTAssertTrue(failed[0].error?.hasSuffix("ARC-Easy-Test.jsonl: missing") == true, failed[0].error ?? "")
 
         XCTAssertEqual(try store.resetFailed(sweepID: sweep.id!), 2)
         let summary = try runner(data).run()
-        XCTAssertEqual(summary, SweepRunner.Summary(done: 2, failed: 0, tasksRun: 2))
+        XCTAssertEqual(summary, SweepWorker.Summary(done: 2, failed: 0, tasksRun: 2))
         let jobs = try store.jobs(sweepID: sweep.id!)
         XCTAssertEqual(jobs.map(\.status), [.done, .done])
-        XCTAssertEqual(jobs.map(\.evalRunID), failed.map(\.evalRunID), "the runs started before the failure are continued")
-        XCTAssertEqual(jobs.map(\.attempts), [2, 2])
+        XCTAssertEqual(jobs.map(\.attempts), [1, 1], "a reset starts counting again")
         XCTAssertEqual(jobs.map(\.tokensPerSecond), [100, 150])
         XCTAssertEqual(jobs.map(\.denseTokensPerSecond), [100, 120])
         XCTAssertEqual(jobs.map(\.peakMemoryBytes), [1000, 800])
@@ -62,12 +62,12 @@ final class SweepRunnerTests: XCTestCase {
         XCTAssertEqual(detail.parametersBefore, jobs[0].parameters)
         XCTAssertEqual(detail.parametersAfter, jobs[1].parameters)
         XCTAssertEqual(detail.sparsityReached, 1 - Double(detail.parametersAfter) / Double(detail.parametersBefore))
-        XCTAssertNotNil(detail.seconds["total"])
+        XCTAssertNil(detail.seconds["total"], "pruned in the failed attempt, so found in the cache now: no seconds of its own")
         XCTAssertEqual(try store.metrics(runID: jobs[1].evalRunID!).map(\.metric).sorted(), ["acc", "acc_norm"])
 
-        // The run's options are those it started with (in the failed attempt, without data).
+        // The run's options.
         let dense = try XCTUnwrap(try store.run(id: jobs[0].evalRunID!))
-        let started = folder.appendingPathComponent("no-data").path.replacingOccurrences(of: "/", with: "\\/")
+        let started = data.url.path.replacingOccurrences(of: "/", with: "\\/")
         let sha = try XCTUnwrap(try JSONDecoder().decode(EvaluationOptions.self, from: Data(dense.options.utf8)).sweep?.sourceSHA256)
         XCTAssertEqual(dense.options, #"{"calibration":null,"data":"\#(started)","limit":2,"#
                        + #""method":"dense","protocol":"llm-pruner","seed":0,"seq_len":128,"source_sha256":"\#(sha)","sparsity":0,"#
@@ -77,6 +77,6 @@ final class SweepRunnerTests: XCTestCase {
         XCTAssertEqual(pruned.sweep?.method, "magnitude-l2")
 
         // Everything done: nothing runs again.
-        XCTAssertEqual(try runner(data).run(), SweepRunner.Summary(done: 2, failed: 0, tasksRun: 0))
+        XCTAssertEqual(try runner(data).run(), SweepWorker.Summary(done: 2, failed: 0, tasksRun: 0))
     }
 }

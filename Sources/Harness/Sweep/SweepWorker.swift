@@ -1,0 +1,308 @@
+import Foundation
+import Runtime
+import Tasks
+
+/// Runs the units of stored sweeps, one claimed unit at a time (`ResultStore.claimUnit`), until
+/// none is left or its time is nearly up: `bip worker` on each node of a cluster, and `bip sweep`
+/// in its own process. A job's model unit makes (or finds in the shared cache) its model and
+/// plans its bench unit and task shards; a bench unit measures the model's throughput; a shard
+/// unit evaluates part of a task, and the worker that stores a task's last shard stores the
+/// task's metrics. While the units left are claimed by other workers it waits, and takes a unit
+/// over when its claim's lease runs out. A unit that fails is tried again, then recorded failed
+/// with its error; the others go on.
+public final class SweepWorker {
+    /// One sweep the worker runs: its record and configuration.
+    public struct Target: Sendable {
+        public let record: SweepRecord
+        public let config: SweepConfig
+
+        public init(record: SweepRecord, config: SweepConfig) {
+            self.record = record
+            self.config = config
+        }
+
+        /// A stored sweep with the configuration it was planned from.
+        public init(_ record: SweepRecord, in store: ResultStore) throws {
+            do {
+                self.init(record: record, config: try JSONDecoder().decode(SweepConfig.self, from: Data(record.config.utf8)))
+            } catch let error as DecodingError {
+                throw FileError(store.path, "sweep '\(record.name)' has a configuration this bip cannot read: \(SweepConfig.describe(error))")
+            }
+        }
+    }
+
+    /// What a worker did.
+    public struct Summary: Sendable, Equatable {
+        /// Jobs of its sweeps done and failed when it stopped.
+        public var done = 0
+        public var failed = 0
+        /// Tasks whose metrics it stored.
+        public var tasksRun = 0
+        /// It stopped because its time (`deadline`) was nearly up.
+        public var outOfTime = false
+
+        public init(done: Int = 0, failed: Int = 0, tasksRun: Int = 0, outOfTime: Bool = false) {
+            self.done = done
+            self.failed = failed
+            self.tasksRun = tasksRun
+            self.outOfTime = outOfTime
+        }
+    }
+
+    public let store: ResultStore
+    private let sweeps: [SweepContext]
+    private let identity: WorkerIdentity
+    private let lease: Double
+    private let probe: ThroughputProbe?
+    private let deadline: Date?
+    private let progress: (String) -> Void
+    private var lastReport = Date.distantPast
+    private var longestUnit = 0.0
+
+    /// A worker for `targets` of `store`. `lease`: seconds a claim holds without renewal;
+    /// `deadline`: no unit is started that would likely not finish before it.
+    public init(store: ResultStore, targets: [Target], data: DataDirectory, cache: PrunedModelCache = PrunedModelCache(),
+                identity: WorkerIdentity = .current, lease: Double = 300, probe: ThroughputProbe?, deadline: Date? = nil,
+                progress: @escaping (String) -> Void) {
+        self.store = store
+        sweeps = targets.map { SweepContext(target: $0, data: data, cache: cache, progress: progress) }
+        self.identity = identity
+        self.lease = lease
+        self.probe = probe
+        self.deadline = deadline
+        self.progress = progress
+    }
+
+    /// A worker for one sweep.
+    public convenience init(store: ResultStore, sweep: SweepRecord, config: SweepConfig, data: DataDirectory,
+                            cache: PrunedModelCache = PrunedModelCache(), lease: Double = 300, probe: ThroughputProbe?,
+                            progress: @escaping (String) -> Void) {
+        self.init(store: store, targets: [Target(record: sweep, config: config)], data: data, cache: cache, lease: lease,
+                  probe: probe, progress: progress)
+    }
+
+    /// Runs units until none of its sweeps has a unit pending or running, or its time is nearly up.
+    public func run() throws -> Summary {
+        var summary = Summary()
+        var waitingSince: Date?
+        while true {
+            if let deadline, Date().addingTimeInterval(max(60, 1.5 * longestUnit)) > deadline {
+                summary.outOfTime = true
+                progress("worker \(identity.name): stopping, its time is nearly up")
+                break
+            }
+            var claimed: (UnitClaim, SweepContext)?
+            for sweep in sweeps {
+                if let claim = try store.claimUnit(sweepID: sweep.id, worker: identity, lease: lease) {
+                    claimed = (claim, sweep)
+                    break
+                }
+            }
+            guard let (claim, sweep) = claimed else {
+                let unfinished = try sweeps.reduce(0) { $0 + (try store.unfinishedUnits(sweepID: $1.id)) }
+                guard unfinished > 0 else { break }
+                if waitingSince == nil {
+                    waitingSince = Date()
+                    progress("worker \(identity.name): \(unfinished) units left, claimed by other workers; waiting for them (or for their leases to run out)")
+                }
+                Thread.sleep(forTimeInterval: min(lease / 4, 2))
+                continue
+            }
+            waitingSince = nil
+            try run(claim, of: sweep, summary: &summary)
+        }
+        for sweep in sweeps {
+            let jobs = try store.jobs(sweepID: sweep.id)
+            summary.done += jobs.count { $0.status == .done }
+            summary.failed += jobs.count { $0.status == .failed }
+        }
+        return summary
+    }
+
+    /// Runs one claimed unit with its lease renewed, and stores its result or its failure.
+    private func run(_ claim: UnitClaim, of sweep: SweepContext, summary: inout Summary) throws {
+        SweepInterruption.holding(claim.token)
+        defer { SweepInterruption.holding(nil) }
+        let keeper = LeaseKeeper(store: store, claim: claim, lease: lease)
+        defer { keeper.stop() }
+        let status = try SweepStatus(store: store, sweepID: sweep.id)
+        let started = Date()
+        let place = "job \(claim.job.position + 1)/\(status.jobs.count) (\(claim.job.spec.label)) \(claim.unit.label)"
+        let state = String(format: "%d of %d jobs done", status.jobsDone, status.jobs.count)
+            + (status.secondsLeft.map { ", ETA " + ProgressMeter.duration($0) } ?? "")
+        report(sweep, "\(place); \(state)", force: true)
+        do {
+            let stored: Bool
+            switch claim.unit.kind {
+            case .model: stored = try runModel(claim, of: sweep, started: started)
+            case .bench: stored = try runBench(claim, of: sweep, started: started)
+            case .shard:
+                stored = try runShard(claim, of: sweep, summary: &summary) { done, total in
+                    self.report(sweep, "\(place) \(done)/\(total); \(state)")
+                }
+            }
+            if !stored {
+                progress("sweep \(sweep.name): \(claim.job.spec.label) \(claim.unit.label): taken over by another worker (this one's lease ran out); its result is discarded")
+            }
+        } catch {
+            try store.failUnit(claim, error: "\(error)")
+            let again = claim.unit.attempts < ResultStore.maxAttempts
+            progress("sweep \(sweep.name): \(claim.job.spec.label) \(claim.unit.label) failed\(again ? " (to be tried again)" : ""): \(error)")
+        }
+        longestUnit = max(longestUnit, Date().timeIntervalSince(started))
+    }
+
+    /// Makes the job's model, then stores its facts, its evaluation run and its other units.
+    private func runModel(_ claim: UnitClaim, of sweep: SweepContext, started: Date) throws -> Bool {
+        let job = claim.job, spec = job.spec
+        var detail = job.pruneDetail
+        let source = try sweep.models.dense()
+        let loaded = try sweep.models.model(spec, detail: &detail)
+        sweep.keep(loaded, for: job)
+        let evaluation = sweep.evaluation(of: loaded)
+        let tasks = sweep.config.tasks(of: spec)
+        let taskItems = try tasks.map { (task: $0, count: try sweep.items(of: $0, evaluation).count) }
+        var newRun: EvalRun?
+        if job.evalRunID == nil {
+            let options = EvaluationOptions(
+                tasks: tasks, limit: sweep.config.limit, documentLimit: sweep.config.documentLimit, seqLen: sweep.config.seqLen,
+                data: sweep.data.url.path,
+                sweep: .init(name: sweep.name, method: spec.methodAndTune, sparsity: spec.sparsity, seed: spec.seed,
+                             sourceSHA256: source.sha256, evalProtocol: sweep.config.evalProtocol,
+                             calibration: try sweep.models.calibration(of: spec), tune: spec.tuned ? sweep.config.tune : nil,
+                             pruning: spec.pruning.isEmpty ? nil : spec.pruning))
+            newRun = EvalRun(starting: loaded, sha256: spec.isDense ? source.sha256 : try loaded.fileSHA256(),
+                             evalProtocol: sweep.config.evalProtocol, options: options, at: Date())
+        }
+        let facts = JobModelFacts(
+            modelPath: loaded.path, parameters: loaded.model.parameterCount, macsPerToken: ModelCost.macsPerToken(loaded.model, context: 128),
+            planHash: try sweep.models.planHash(spec), pruneDetail: detail, newRun: newRun, taskItems: taskItems,
+            shardSize: sweep.config.shardSize, measuresThroughput: probe != nil && sweep.config.benchSeconds > 0)
+        guard let (_, twin) = try store.completeModelUnit(claim, facts: facts, seconds: Date().timeIntervalSince(started)) else { return false }
+        if let twin {
+            progress("sweep \(sweep.name): \(spec.label): removed the same units as \(twin.spec.label); its evaluation run \(twin.evalRunID!) is this job's too")
+        }
+        return true
+    }
+
+    /// Measures the job's throughput (in turn with the dense model's, averaged over the rounds)
+    /// and peak memory; a measurement that fails leaves them empty (`bip sweep --remeasure`).
+    private func runBench(_ claim: UnitClaim, of sweep: SweepContext, started: Date) throws -> Bool {
+        let dense = try sweep.models.dense().loaded.path
+        var throughput: JobThroughput?
+        do { throughput = try measure(claim.job, dense: dense, config: sweep.config) } catch {
+            progress("sweep \(sweep.name): \(claim.job.spec.label): throughput not measured: \(error)")
+        }
+        return try store.completeBenchUnit(claim, throughput: throughput, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Evaluates the unit's shard; stores the task's metrics when it was the task's last.
+    private func runShard(_ claim: UnitClaim, of sweep: SweepContext, summary: inout Summary,
+                          status: @escaping (Int, Int) -> Void) throws -> Bool {
+        guard let shard = claim.unit.shard else { throw FileError(store.path, "shard unit \(claim.unit.id ?? 0) has no items") }
+        let loaded = try sweep.model(of: claim.job)
+        let evaluation = sweep.evaluation(of: loaded)
+        let items = try sweep.items(of: shard.task, evaluation)
+        let outcome = try evaluation.run(shard, of: items, progress: status)
+        switch try store.completeShardUnit(claim, outcome: outcome) {
+        case .lost: return false
+        case .stored: return true
+        case .taskDone(let task):
+            summary.tasksRun += 1
+            progress("sweep \(sweep.name): \(claim.job.spec.label): "
+                     + task.metrics.map { String(format: "%@ %@ %.4f", task.task, $0.name, $0.value) }.joined(separator: ", "))
+            return true
+        }
+    }
+
+    /// The job's throughput against the dense model's, measured interleaved, and peak memory.
+    private func measure(_ job: SweepJob, dense: String, config: SweepConfig) throws -> JobThroughput? {
+        guard let probe, config.benchSeconds > 0, let path = job.modelPath else { return nil }
+        var own: [Double] = [], other: [Double] = [], peak = 0
+        for _ in 0..<config.benchRounds {
+            let figures = try probe(path, job.isDense ? nil : dense, config.benchSeconds)
+            own.append(figures.tokensPerSecond)
+            other.append(figures.againstTokensPerSecond ?? figures.tokensPerSecond)
+            peak = max(peak, figures.peakMemoryBytes)
+        }
+        return JobThroughput(tokensPerSecond: own.reduce(0, +) / Double(own.count),
+                             denseTokensPerSecond: other.reduce(0, +) / Double(other.count), peakMemoryBytes: peak)
+    }
+
+    /// Measures the throughput and memory of every finished job of its sweeps again (e.g. on a
+    /// quieter machine), keeping everything else.
+    public func remeasure() throws {
+        for sweep in sweeps {
+            let dense = try sweep.models.dense().loaded.path
+            for var job in try store.jobs(sweepID: sweep.id) where job.status == .done {
+                progress("sweep \(sweep.name): measuring \(job.spec.label)")
+                do {
+                    guard let figures = try measure(job, dense: dense, config: sweep.config) else { continue }
+                    (job.tokensPerSecond, job.denseTokensPerSecond, job.peakMemoryBytes) = (figures.tokensPerSecond, figures.denseTokensPerSecond, figures.peakMemoryBytes)
+                    try store.update(job)
+                } catch {
+                    progress("sweep \(sweep.name): \(job.spec.label): throughput not measured: \(error)")
+                }
+            }
+        }
+    }
+
+    /// A status line, at most every 2 seconds unless `force`d.
+    private func report(_ sweep: SweepContext, _ line: String, force: Bool = false) {
+        let now = Date()
+        guard force || now.timeIntervalSince(lastReport) >= 2 else { return }
+        lastReport = now
+        progress("sweep \(sweep.name): \(line)")
+    }
+}
+
+/// What a worker keeps for one sweep: its configuration, its models (the source model loaded
+/// once, pruned models from the cache), the tasks' items (loaded and tokenized once) and the
+/// model of the job it ran last.
+final class SweepContext {
+    let record: SweepRecord
+    let config: SweepConfig
+    let data: DataDirectory
+    let models: SweepModels
+    private var items: [String: TaskItems] = [:]
+    private var last: (jobID: Int64, model: LoadedModel)?
+
+    init(target: SweepWorker.Target, data: DataDirectory, cache: PrunedModelCache, progress: @escaping (String) -> Void) {
+        record = target.record
+        config = target.config
+        self.data = data
+        models = SweepModels(config: config, data: data, cache: cache, sweepName: target.record.name, progress: progress)
+    }
+
+    var id: Int64 { record.id! }
+    var name: String { record.name }
+
+    /// The evaluation of `loaded` with the sweep's protocol and limits.
+    func evaluation(of loaded: LoadedModel) -> TaskEvaluation {
+        var evaluation = TaskEvaluation(model: loaded.model, tokenizer: loaded.tokenizer, data: data)
+        evaluation.evalProtocol = config.evalProtocol
+        evaluation.seqLen = config.seqLen
+        evaluation.documentLimit = config.documentsEvaluated
+        evaluation.windowLimit = config.windowsEvaluated
+        return evaluation
+    }
+
+    /// The items of `task` (every model of a sweep has the source model's tokenizer).
+    func items(of task: String, _ evaluation: TaskEvaluation) throws -> TaskItems {
+        if let cached = items[task] { return cached }
+        let loaded = try evaluation.items(of: task)
+        items[task] = loaded
+        return loaded
+    }
+
+    func keep(_ model: LoadedModel, for job: SweepJob) { last = (job.id!, model) }
+
+    /// The model of `job`, made by its model unit (here or by another worker: from the cache).
+    func model(of job: SweepJob) throws -> LoadedModel {
+        if let last, last.jobID == job.id { return last.model }
+        var detail = job.pruneDetail
+        let model = try models.model(job.spec, detail: &detail)
+        keep(model, for: job)
+        return model
+    }
+}
