@@ -242,6 +242,13 @@ start() {
 
 restart_postgres() {
     running || die "not running (scripts/local-cluster.sh start)"
+    # The server must not inherit this script's other descriptors: a caller that waits for them
+    # to close (as Foundation's Process does, to see the script end) would wait for the server.
+    local fd
+    for fd in /proc/$$/fd/*; do
+        fd=${fd##*/}
+        if [[ "$fd" -gt 2 ]]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
     as_postgres "$PG_BIN/pg_ctl" -D "$DIR/pg" -m fast -w -t 60 restart >/dev/null || die "PostgreSQL did not restart"
     sed -i '/^POSTGRES_PID=/d' "$STATE"
     record POSTGRES_PID "$(read_pid "$DIR/pg/postmaster.pid")"

@@ -50,12 +50,14 @@ final class SweepWorkerCommandTests: XCTestCase {
         return try store.units(sweepID: XCTUnwrap(try store.sweep(named: "shared")?.id))
     }
 
-    /// Waits (up to two minutes) for a unit of `kind` to be running for a worker other than
-    /// `others`, and returns it.
-    func running(_ kind: UnitKind, db: String, besides others: [String] = []) throws -> SweepUnit {
+    /// Waits (up to two minutes) for a unit of `kind` other than `other` to be running for a
+    /// worker other than `other`'s, and returns it.
+    func running(_ kind: UnitKind, db: String, besides other: SweepUnit? = nil) throws -> SweepUnit {
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
-            if let unit = try units(db).first(where: { $0.status == .running && $0.kind == kind && !others.contains($0.worker ?? "") }) {
+            if let unit = try units(db).first(where: {
+                $0.status == .running && $0.kind == kind && $0.id != other?.id && (other == nil || $0.worker != other?.worker)
+            }) {
                 return unit
             }
             Thread.sleep(forTimeInterval: 0.05)
@@ -98,7 +100,7 @@ final class SweepWorkerCommandTests: XCTestCase {
 
         let killed = try running(.bench, db: db)
         kill(pid_t(try XCTUnwrap(killed.pid)), SIGKILL)
-        let cancelled = try running(.bench, db: db, besides: [killed.worker!])
+        let cancelled = try running(.bench, db: db, besides: killed)
         let task = try XCTUnwrap(cancelled.worker?.split(separator: " ").last.map(String.init))
         let scancel = Process()
         scancel.executableURL = URL(fileURLWithPath: "/usr/bin/env")
