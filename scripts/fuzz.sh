@@ -6,9 +6,11 @@
 #   scripts/fuzz.sh smoke [SECONDS [TARGET...]]  every target (or those named) for SECONDS (default 20) each
 #   scripts/fuzz.sh targets               list the targets
 #
-# The project's modules are built once with `-sanitize=fuzzer,address` into .build-fuzz (the
-# normal .build, `swift build` and `swift test` are untouched); each target is Fuzz/TARGET.swift
-# plus Fuzz/Support, linked with the objects of the modules it imports. Corpora live in
+# The project's modules are built once, optimised (FUZZ_CONFIGURATION=debug: not), with
+# `-sanitize=fuzzer,address` into .build-fuzz (the normal .build, `swift build` and `swift test` are
+# untouched); each target is Fuzz/TARGET.swift plus Fuzz/Support, linked with the objects of the
+# module it imports and of everything that module depends on (scripts/fuzz-link-args.py reads them
+# from the build's manifest: for Harness, GRDB and postgres-nio's tree with its C modules). Corpora live in
 # .build-fuzz/corpus/TARGET (not committed), seeded from the real files and fixtures; crashing
 # inputs are written to .build-fuzz/findings/TARGET. Reads $BIP_DATA, the fixtures beside it
 # ($BIP_FIXTURES) and $BIP_HOME (default ~/.cache/bip): the byte-level target's tokenizer is
@@ -24,21 +26,22 @@ MODELS=$HOME_DIR/models
 TIMEOUT=${FUZZ_TIMEOUT:-10}      # seconds per input
 RSS_LIMIT=${FUZZ_RSS_MB:-2048}   # MB
 MAX_LEN=${FUZZ_MAX_LEN:-65536}   # bytes per generated input
+CONFIGURATION=${FUZZ_CONFIGURATION:-release}  # or debug (unoptimised: several times fewer inputs per second)
+case "$CONFIGURATION" in release) OPTIMIZATION=-O ;; debug) OPTIMIZATION=-Onone ;;
+    *) echo "FUZZ_CONFIGURATION is release or debug" >&2; exit 2 ;; esac
 
 TARGETS=(gguf safetensors hfconfig tokenizerjson bytelevel sentencepiece tasks sweepconfig baseline checkpoint)
 
-# The modules each target links, in dependency order.
-modules() {
+# The module each target imports (the one it is linked against, with everything that module depends on).
+module() {
     case "$1" in
-        gguf|safetensors|hfconfig|tokenizerjson|bytelevel|sentencepiece) echo "Kernels Runtime" ;;
-        tasks) echo "Kernels Runtime Tasks" ;;
-        checkpoint) echo "Kernels Runtime Gradients" ;;
-        sweepconfig|baseline) echo "Kernels Runtime Tasks Gradients BIP GRDB Harness" ;;
+        gguf|safetensors|hfconfig|tokenizerjson|bytelevel|sentencepiece) echo Runtime ;;
+        tasks) echo Tasks ;;
+        checkpoint) echo Gradients ;;
+        sweepconfig|baseline) echo Harness ;;
         *) echo "unknown target '$1' (targets: ${TARGETS[*]})" >&2; exit 2 ;;
     esac
 }
-
-bin_path() { swift build --scratch-path "$SCRATCH" --show-bin-path 2>/dev/null; }
 
 build() {
     local targets=("$@")
@@ -46,26 +49,20 @@ build() {
     # Only the modules the targets import (Harness pulls in GRDB and postgres-nio's whole tree).
     local module built=" "
     for target in "${targets[@]}"; do
-        module=$(modules "$target" | awk '{print $NF}')
+        module=$(module "$target")
         case "$built" in *" $module "*) continue ;; esac
-        nice -n 5 swift build --scratch-path "$SCRATCH" -Xswiftc -sanitize=fuzzer,address --target "$module"
+        nice -n 5 swift build -c "$CONFIGURATION" --scratch-path "$SCRATCH" -Xswiftc -sanitize=fuzzer,address --target "$module"
         built="$built$module "
     done
-    local bin; bin=$(bin_path)
     mkdir -p "$SCRATCH/fuzz"
     for target in "${targets[@]}"; do
-        local objects=() libraries=(-lopenblas)
-        for module in $(modules "$target"); do
-            objects+=("$bin/$module.build"/*.o)
-            [ "$module" = GRDB ] && libraries+=(-lsqlite3)
-        done
+        # The module's clang flags, its objects and those of every module it depends on (from the
+        # build's manifest), and the libraries.
+        local link_args
+        mapfile -t link_args < <(python3 scripts/fuzz-link-args.py "$SCRATCH/$CONFIGURATION.yaml" "$(module "$target")")
         echo "linking $target" >&2
-        nice -n 5 swiftc -sanitize=fuzzer,address -parse-as-library -g -module-name "fuzz_$target" \
-            -I "$bin/Modules" \
-            -Xcc "-fmodule-map-file=Sources/COpenBLAS/module.modulemap" \
-            -Xcc "-fmodule-map-file=$SCRATCH/checkouts/GRDB.swift/Sources/GRDBSQLite/module.modulemap" \
-            -Xcc -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-            Fuzz/Support/*.swift "Fuzz/$target.swift" "${objects[@]}" "${libraries[@]}" \
+        nice -n 5 swiftc -sanitize=fuzzer,address -parse-as-library "$OPTIMIZATION" -g -module-name "fuzz_$target" \
+            Fuzz/Support/*.swift "Fuzz/$target.swift" "${link_args[@]}" \
             -o "$SCRATCH/fuzz/$target" 2> >(grep -v "Cannot export local symbol" >&2)
     done
 }
@@ -126,7 +123,7 @@ PY
 
 run() {
     local target=$1 seconds=${2:-60}
-    modules "$target" > /dev/null
+    module "$target" > /dev/null
     [ -x "$SCRATCH/fuzz/$target" ] || { echo "build first: scripts/fuzz.sh build" >&2; exit 2; }
     corpus "$target"
     mkdir -p "$SCRATCH/findings/$target"

@@ -60,24 +60,24 @@ struct EvalCommand: ParsableCommand {
             evaluation.windowLimit = limit
             let options = EvaluationOptions(tasks: names, limit: limit, seqLen: seqLen, data: evaluation.data.url.path)
             let run = try store.startRun(of: loaded, sha256: sha256, evalProtocol: evaluation.evalProtocol, options: options, at: started)
-            let samplesFile = try samples.map { path -> FileHandle in
-                guard FileManager.default.createFile(atPath: path, contents: nil) , let handle = FileHandle(forWritingAtPath: path) else {
-                    throw FileError(path, "cannot create the samples file")
-                }
-                return handle
-            }
-            defer { try? samplesFile?.close() }
-
             var outcomes: [TaskOutcome] = []
-            for name in names {
-                let meter = ProgressMeter(name, unit: TaskCatalog.spec(name)?.isPerplexity == true ? "windows" : "docs")
-                let outcome = try evaluation.run(name, shardSize: shardSize) { meter.update($0, $1, report: Console.status) }
-                try store.record(outcome, runID: run.id!)
-                if let samplesFile {
-                    for sample in outcome.samples { samplesFile.write(sample.sortedKeyJSONData(escapingSlashes: true) + Data("\n".utf8)) }
+            func evaluateTasks(writingSamplesTo samplesFile: AtomicFile?) throws {
+                for name in names {
+                    let meter = ProgressMeter(name, unit: TaskCatalog.spec(name)?.isPerplexity == true ? "windows" : "docs")
+                    let outcome = try evaluation.run(name, shardSize: shardSize) { meter.update($0, $1, report: Console.status) }
+                    try store.record(outcome, runID: run.id!)
+                    if let samplesFile {
+                        for sample in outcome.samples { try samplesFile.write(sample.sortedKeyJSONData(escapingSlashes: true) + Data("\n".utf8)) }
+                    }
+                    Console.status(Self.summary(outcome))
+                    outcomes.append(outcome)
                 }
-                Console.status(Self.summary(outcome))
-                outcomes.append(outcome)
+            }
+            // The samples file is written whole once every task has run, or not at all.
+            if let samples {
+                try AtomicFile.write(URL(fileURLWithPath: samples)) { try evaluateTasks(writingSamplesTo: $0) }
+            } else {
+                try evaluateTasks(writingSamplesTo: nil)
             }
             try store.finish(runID: run.id!, at: ISO8601DateFormatter().string(from: Date()))
             if let outputPath {

@@ -69,6 +69,30 @@ final class DiskFailureCommandTests: XCTestCase {
         XCTAssertEqual(try finishedRuns(db), stored)
     }
 
+    func testEvalSamplesOnAFullDiskFailsClearlyAndLeavesNoSamplesFile() throws {
+        let disk = try ScratchDisk(megabytes: 1)
+        defer { disk.remove() }
+        let samples = disk.url.appendingPathComponent("samples.jsonl").path
+        let db = folder.appendingPathComponent("results.sqlite").path
+        disk.fill()
+        let outcome = try BipExecutable.run(["eval", "--model", try TinyModel.path(), "--tasks", "wikitext2,arc_easy", "--limit", "2",
+                                             "--db", db, "--samples", samples])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("error: \(samples): cannot write: No space left on device"), outcome.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: samples))
+        XCTAssertEqual(disk.partialFiles(), [])
+
+        // The tasks stored before the failure are whole; the run is left unfinished, as `bip runs` shows.
+        let store = try ResultStore.existing(path: db)
+        let runs = try store.runs()
+        XCTAssertEqual(runs.count, 1)
+        XCTAssertNil(runs[0].finishedAt)
+        XCTAssertEqual(Set(try store.metrics(runID: runs[0].id!).map(\.task)), ["wikitext2", "arc_easy"])
+        XCTAssertEqual(try store.samples(runID: runs[0].id!, task: "arc_easy").count, 2)
+        let listed = try BipExecutable.run(["runs", "--db", db])
+        XCTAssertTrue(listed.stdout.contains("\tunfinished\t"), listed.stdout)
+    }
+
     func testPruneOutputOnAFullDiskLeavesNoModelThatLoads() throws {
         let disk = try ScratchDisk(megabytes: 8)
         defer { disk.remove() }

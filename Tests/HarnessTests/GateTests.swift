@@ -1,5 +1,6 @@
 import Foundation
 @testable import Harness
+import TestSupport
 import XCTest
 
 /// The regression gate, against values worked out by hand.
@@ -77,5 +78,20 @@ final class GateTests: XCTestCase {
         XCTAssertThrowsError(try Baseline.load(path)) { error in
             XCTAssertTrue("\(error)".hasPrefix(path + ": not a bip baseline"), "\(error)")
         }
+    }
+
+    func testABaselineWrittenOnAFullDiskLeavesTheOldOneWhole() throws {
+        let disk = try ScratchDisk(megabytes: 1)
+        defer { disk.remove() }
+        let path = disk.url.appendingPathComponent("baseline.json").path
+        let old = Baseline(entries: [GateEntry(key: key("dense", "piqa", "acc_norm"), value: 0.5, stderr: 0.2, n: 2, correct: "10", runID: 1)])
+        try old.write(to: path)
+        disk.fill()
+        let new = Baseline(entries: (0..<200).map { GateEntry(key: key("bip", "piqa", "acc_\($0)"), value: 0.25, stderr: nil, n: 4, correct: nil, runID: 2) })
+        XCTAssertThrowsError(try new.write(to: path)) { error in
+            XCTAssertEqual("\(error)", path + ": cannot write: No space left on device")
+        }
+        XCTAssertEqual(try Baseline.load(path), old)
+        XCTAssertEqual(disk.partialFiles(), [])
     }
 }

@@ -14,12 +14,11 @@ public struct Baseline: Codable, Equatable, Sendable {
         }
     }
 
+    /// Writes the baseline to `path`, whole or not at all (`AtomicFile`).
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do { try (try encoder.encode(self) + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw FileError(path, "cannot write the baseline: \(error.localizedDescription)")
-        }
+        try AtomicFile.write(try encoder.encode(self) + Data("\n".utf8), to: URL(fileURLWithPath: path))
     }
 }
 
