@@ -37,5 +37,10 @@ final class SweepStatusTests: XCTestCase {
         XCTAssertTrue(table.hasSuffix("1 of 3 jobs done, 0 failed; units: 4 done, 2 running, 0 failed, 1 pending "
                                       + "(a job's shards are planned once its model is made); 2 workers active; ETA 24s"), table)
         XCTAssertNil(SweepStatus(jobs: jobs, units: units.map { var u = $0; u.status = .pending; return u }).secondsLeft)
+        // A job not planned yet and no job done to estimate it by: unknown rather than too short.
+        var unfinished = jobs
+        unfinished[0].status = .running
+        units[2].status = .pending
+        XCTAssertNil(SweepStatus(jobs: unfinished, units: units).secondsLeft)
     }
 }

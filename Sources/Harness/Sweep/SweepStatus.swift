@@ -28,7 +28,7 @@ public struct SweepStatus: Sendable {
     /// Seconds of work left, shared by the active workers (at least one): each unit not done is
     /// estimated by the mean time of the done units of its kind and task, and a job whose model
     /// is not made yet (so its units are not planned) by the mean time of the done jobs; nil
-    /// before anything is done to estimate from.
+    /// while there is nothing to estimate from (no unit done, or such a job and no job done).
     public var secondsLeft: Double? {
         var byKey: [String: [Double]] = [:]
         var perJob: [Int64: Double] = [:]
@@ -47,7 +47,8 @@ public struct SweepStatus: Sendable {
         for job in jobs where job.status == .pending || job.status == .running {
             let own = unitsByJob[job.id ?? -1] ?? []
             let planned = own.contains { $0.kind == .model && $0.status == .done }
-            if !planned, let jobMean {
+            if !planned {
+                guard let jobMean else { return nil }
                 left += jobMean
                 continue
             }
