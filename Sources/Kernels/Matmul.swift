@@ -18,25 +18,33 @@ public enum Matmul {
     ) {
         _ = singleThreadedBLAS
         guard m > 0, n > 0 else { return }
-        // Enough work per core to amortise the fork; split rows when there are many, else columns.
+        // Enough work per core to amortise the fork. The columns (the weight's rows) are split, so
+        // that each core packs only its share of the weight, and a product's element does not
+        // depend on how many activation rows share the call; thin weights split the rows instead.
         let work = m * n * k
         let parts = work < 1 << 20 ? 1 : Parallel.cores
         if parts == 1 {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                         alpha, a, Int32(lda), w, Int32(ldw), beta, c, Int32(ldc))
-        } else if m >= 16 * parts {
+        } else if n >= 64 * parts {
+            Parallel.forEach(parts) { p in
+                let c0 = columnSplit(p, of: parts, n), c1 = columnSplit(p + 1, of: parts, n)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(c1 - c0), Int32(k),
+                            alpha, a, Int32(lda), w + c0 * ldw, Int32(ldw), beta, c + c0, Int32(ldc))
+            }
+        } else {
             Parallel.forEach(parts) { p in
                 let r0 = p * m / parts, r1 = (p + 1) * m / parts
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r1 - r0), Int32(n), Int32(k),
                             alpha, a + r0 * lda, Int32(lda), w, Int32(ldw), beta, c + r0 * ldc, Int32(ldc))
             }
-        } else {
-            Parallel.forEach(parts) { p in
-                let c0 = p * n / parts, c1 = (p + 1) * n / parts
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(c1 - c0), Int32(k),
-                            alpha, a, Int32(lda), w + c0 * ldw, Int32(ldw), beta, c + c0, Int32(ldc))
-            }
         }
+    }
+
+    /// Where part `p` of `parts` starts among `n` columns: on a multiple of 16 (the width of the
+    /// BLAS kernel's register tile), so that each part runs the same kernels a whole product would.
+    static func columnSplit(_ p: Int, of parts: Int, _ n: Int) -> Int {
+        p == parts ? n : (p * n / parts) & ~15
     }
 
     /// Single-threaded `c = alpha * a · bᵀ` (or `a · b` when `transposeB` is false; `a` is `[k, m]`

@@ -60,19 +60,28 @@ public enum RowOps {
 
     /// Softmax over the first `visible` entries of a row of `count`; the rest become 0 (causal mask).
     public static func softmaxPrefix(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int) {
-        var maximum = -Float.infinity
-        for i in 0..<visible { maximum = max(maximum, row[i]) }
+        let maximum = maximum(row, count: visible)
         let total = FastExp.expShifted(row, count: visible, shift: maximum)
         let inverse = Float(1 / total)
         for i in 0..<visible { row[i] *= inverse }
         for i in visible..<count { row[i] = 0 }
     }
 
-    /// log Σ exp(row), by the max-shift; `scratch` receives the shifted exponentials.
-    public static func logSumExp(_ row: UnsafePointer<Float>, count: Int, scratch: UnsafeMutablePointer<Float>) -> Double {
-        var maximum = -Float.infinity
-        for i in 0..<count { maximum = max(maximum, row[i]) }
-        scratch.update(from: row, count: count)
-        return Double(maximum) + Foundation.log(FastExp.expShifted(scratch, count: count, shift: maximum))
+    /// The largest of `count` values (-infinity when there are none; NaNs are passed over).
+    @inline(__always)
+    public static func maximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<Float>.self)
+            lanes.replace(with: v, where: v .> lanes)
+            i += 16
+        }
+        var result = lanes.max()
+        while i < count {
+            if row[i] > result { result = row[i] }
+            i += 1
+        }
+        return result
     }
 }

@@ -9,7 +9,8 @@ import Runtime
 /// neither on how many rows the product has nor on where the row sits among them (measured for
 /// every product shape of the tiny test model and SmolLM2-135M). So every forward call of an
 /// evaluator runs at least `minimumRows` token rows, a filler sequence in a spare KV-cache slot
-/// making up the difference, and the LM head always gets whole chunks of rows.
+/// making up the difference, and the LM head gets at least as many rows (all rows of a call share
+/// its products).
 enum BatchPadding {
     /// The fewest token rows a forward call runs.
     static let minimumRows = 64
@@ -23,11 +24,11 @@ enum BatchPadding {
     }
 
     /// `head`'s log-probabilities of `targets` at `rows` of `hidden`, computed with the rows
-    /// padded to whole chunks of the head (copies of the first row, whose results are dropped).
+    /// padded to at least `minimumRows` (copies of the first row, whose results are dropped).
     static func logProbabilities(_ head: LanguageModelHead, _ hidden: UnsafeBufferPointer<Float>, rows: [Int],
                                  targets: [Int]) -> [Double] {
         guard let first = rows.first else { return [] }
-        let filler = (head.chunkRows - rows.count % head.chunkRows) % head.chunkRows
+        let filler = max(0, minimumRows - rows.count)
         let all = head.logProbabilities(hidden, rows: rows + Array(repeating: first, count: filler),
                                         targets: targets + Array(repeating: targets[0], count: filler))
         return Array(all.prefix(rows.count))

@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Windows per forward batch.") var batch = 8
     @Option(help: "How long to measure, after one warm-up batch.") var seconds = 20.0
     @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
-    @Flag(inversion: .prefixedNo, help: "Measure this machine's sgemm rate first (2 s).") var sgemm = true
+    @Flag(inversion: .prefixedNo, help: "Measure this machine's sgemm rate too, in turn with the batches (the ceiling; it doubles the time).") var sgemm = true
     @Option(help: "Also run this model (e.g. the dense one), batch by batch in turn with --model, and report both rates and their ratio; peak memory is then --model's alone, taken before this one loads.")
     var against: String?
     @Option(help: "Measure training steps instead: lora (forward + backward to LoRA rank-8 adapters, as bip tune) or weights (every projection weight's gradient, as LLM-Pruner's scoring). --batch windows per step.")
@@ -44,29 +44,23 @@ struct BenchCommand: ParsableCommand {
                 try measureTraining(loaded, windows: windows, adapters: train == "lora")
                 return
             }
-            var sgemmRate: Double?
-            if sgemm {
-                Console.status("measuring sgemm")
-                sgemmRate = ThroughputBenchmark.sgemmGFLOPS()
-                Console.status(String(format: "sgemm %.1f GFLOP/s", sgemmRate!))
-            }
-            let benchmark = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: seconds)
-            let result: ThroughputBenchmark.Result, peak: Int
-            var other: (loaded: LoadedModel, result: ThroughputBenchmark.Result)?
+            let benchmark = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: seconds, measuresCeiling: sgemm)
+            let measured: ThroughputBenchmark.Measurement, peak: Int
+            var second: LoadedModel?
             if let against {
                 // One batch of --model alone, so that its peak memory is its own.
-                _ = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: 0).run(loaded.model, windows: windows)
+                _ = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: 0).run([loaded.model], windows: windows)
                 peak = ThroughputBenchmark.peakMemoryBytes()
-                let second = try LoadedModel.load(against, progress: Console.status)
+                second = try LoadedModel.load(against, progress: Console.status)
                 Console.status(String(format: "running both models in turn for %.0f s each", seconds))
-                let results = benchmark.run([loaded.model, second.model], windows: windows, progress: { Console.status($0) })
-                result = results[0]
-                other = (second, results[1])
+                measured = benchmark.run([loaded.model, second!.model], windows: windows, progress: { Console.status($0) })
             } else {
                 Console.status(String(format: "running the model for %.0f s", seconds))
-                result = benchmark.run(loaded.model, windows: windows, progress: { Console.status($0) })
+                measured = benchmark.run([loaded.model], windows: windows, progress: { Console.status($0) })
                 peak = ThroughputBenchmark.peakMemoryBytes()
             }
+            let result = measured.results[0], sgemmRate = measured.sgemmGFLOPS
+            let other = second.map { (loaded: $0, result: measured.results[1]) }
             let gflopPerToken = 2 * ModelCost.macsPerToken(loaded.model, context: seqLen) / 1e9
             if json {
                 let report = BenchReport(
@@ -79,7 +73,7 @@ struct BenchCommand: ParsableCommand {
                 print(String(format: "throughput      %.1f tokens/s (%d tokens in %.1f s)", result.tokensPerSecond, result.tokens, result.elapsed))
                 print(String(format: "compute         %.1f GFLOP/s (%.3f GFLOP per token)", result.gflopsPerSecond, gflopPerToken))
                 if let sgemmRate {
-                    print(String(format: "machine sgemm   %.1f GFLOP/s -> ceiling %.0f tokens/s; reached %.0f%%", sgemmRate,
+                    print(String(format: "machine sgemm   %.1f GFLOP/s in turn -> ceiling %.0f tokens/s; reached %.0f%%", sgemmRate,
                                  sgemmRate / gflopPerToken, 100 * result.gflopsPerSecond / sgemmRate))
                 }
                 if let other {

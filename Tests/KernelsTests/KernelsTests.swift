@@ -53,4 +53,39 @@ final class KernelsTests: XCTestCase {
             }
         }
     }
+
+    /// The forward pass and the evaluators rely on this: an element of a product is the same bits
+    /// whether the product's columns or its rows are split over the cores, and whatever the number
+    /// of rows (from 64 on) sharing the call.
+    func testAProductsElementsDoNotDependOnTheSplitOrTheRowsSharingTheCall() {
+        var state: UInt32 = 12345
+        func random() -> Float {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Float(Int32(bitPattern: state) >> 8) / Float(1 << 23)
+        }
+        for (n, k) in [(1536, 576), (576, 1536), (960, 576), (200, 96)] {
+            let m = 1024
+            let a = (0..<(m * k)).map { _ in random() }, w = (0..<(n * k)).map { _ in random() }
+            var columnsSplit = [Float](repeating: 0, count: m * n), rowsSplit = columnsSplit
+            var few = [Float](repeating: 0, count: 64 * n)
+            a.withUnsafeBufferPointer { a in
+                w.withUnsafeBufferPointer { w in
+                    let (a, w) = (a.baseAddress!, w.baseAddress!)
+                    columnsSplit.withUnsafeMutableBufferPointer {
+                        Matmul.timesTransposed(a, lda: k, m: m, k: k, w, ldw: k, n: n, $0.baseAddress!, ldc: n)
+                    }
+                    rowsSplit.withUnsafeMutableBufferPointer {
+                        Matmul.general(a, lda: k, transposeA: false, w, ldb: k, transposeB: true, m: m, n: n, k: k,
+                                       $0.baseAddress!, ldc: n)
+                    }
+                    few.withUnsafeMutableBufferPointer {
+                        Matmul.serial(a + 300 * k, lda: k, m: 64, k: k, w, ldb: k, n: n, transposeB: true, $0.baseAddress!, ldc: n)
+                    }
+                }
+            }
+            XCTAssertEqual(columnsSplit.map(\.bitPattern), rowsSplit.map(\.bitPattern), "\(m)x\(n)x\(k): columns split against rows split")
+            XCTAssertEqual(Array(columnsSplit[(300 * n)..<(364 * n)]).map(\.bitPattern), few.map(\.bitPattern),
+                           "\(m)x\(n)x\(k): rows 300..<364 against the same 64 rows alone")
+        }
+    }
 }

@@ -10,7 +10,9 @@ final class ThroughputBenchmarkTests: XCTestCase {
         let loaded = try TinyModel.loaded()
         let ids = loaded.tokenizer.encode("The quick brown fox jumps over the lazy dog. It was not amused by this at all.", parseSpecial: false)
         let windows = [Array(ids.prefix(8)), Array(ids.dropFirst(4).prefix(8))]
-        let results = ThroughputBenchmark(batch: 2, seqLen: 8, seconds: 0).run([loaded.model, loaded.model], windows: windows)
+        let measured = ThroughputBenchmark(batch: 2, seqLen: 8, seconds: 0).run([loaded.model, loaded.model], windows: windows)
+        XCTAssertNil(measured.sgemmGFLOPS, "no ceiling asked for")
+        let results = measured.results
         XCTAssertEqual(results.count, 2)
         XCTAssertEqual(results[0].tokens, 16, "one measured batch of 2 × 8 after the warm-up")
         XCTAssertEqual(results[0].tokens, results[1].tokens)
@@ -18,6 +20,15 @@ final class ThroughputBenchmarkTests: XCTestCase {
         // The same model: the same arithmetic per token.
         XCTAssertEqual(results[0].gflopsPerSecond / results[0].tokensPerSecond, results[1].gflopsPerSecond / results[1].tokensPerSecond,
                        accuracy: 1e-12)
+    }
+
+    func testTheCeilingIsMeasuredInTurnWhenAsked() throws {
+        let loaded = try TinyModel.loaded()
+        let ids = loaded.tokenizer.encode("The quick brown fox jumps over the lazy dog. It was not amused by this at all.", parseSpecial: false)
+        let measured = ThroughputBenchmark(batch: 1, seqLen: 8, seconds: 0, measuresCeiling: true)
+            .run([loaded.model], windows: [Array(ids.prefix(8))])
+        XCTAssertEqual(measured.results.count, 1)
+        XCTAssertGreaterThan(try XCTUnwrap(measured.sgemmGFLOPS), 0)
     }
 
     func testPeakMemoryIsAtLeastTheCurrentResidentSet() throws {

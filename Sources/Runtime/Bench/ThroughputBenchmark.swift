@@ -3,19 +3,22 @@ import Kernels
 
 /// Forward throughput on windows of real text: batches of `batch` windows of `seqLen` tokens, each
 /// run from position 0 with log-probabilities of every next token (the perplexity workload),
-/// repeated for about `seconds` after one warm-up batch.
+/// repeated for about `seconds` after one warm-up batch. With `measuresCeiling`, the machine's
+/// sgemm rate is measured in turn with the batches (the ceiling the forward pass is compared with).
 public struct ThroughputBenchmark: Sendable {
     public let batch: Int
     public let seqLen: Int
     public let seconds: Double
+    public let measuresCeiling: Bool
 
-    public init(batch: Int, seqLen: Int, seconds: Double) {
+    public init(batch: Int, seqLen: Int, seconds: Double, measuresCeiling: Bool = false) {
         self.batch = batch
         self.seqLen = seqLen
         self.seconds = seconds
+        self.measuresCeiling = measuresCeiling
     }
 
-    /// What one run measured.
+    /// What one run measured for one model.
     public struct Result: Sendable {
         public let tokens: Int
         public let elapsed: Double
@@ -23,16 +26,22 @@ public struct ThroughputBenchmark: Sendable {
         public let gflopsPerSecond: Double
     }
 
-    /// Runs the benchmark over `windows` (each at least `seqLen` tokens; reused cyclically).
-    public func run(_ model: LlamaModel, windows: [[Int]], progress: (String) -> Void = { _ in }) -> Result {
-        run([model], windows: windows, progress: progress)[0]
+    /// What one run measured: each model's result, in the order given, and the sgemm rate when
+    /// `measuresCeiling`.
+    public struct Measurement: Sendable {
+        public let results: [Result]
+        public let sgemmGFLOPS: Double?
     }
 
-    /// Runs the benchmark on several models at once, batch by batch in turn on the same windows,
-    /// so that whatever else the machine does slows them alike and cancels in their ratio.
-    public func run(_ models: [LlamaModel], windows: [[Int]], progress: (String) -> Void = { _ in }) -> [Result] {
+    /// Runs the benchmark on the models batch by batch in turn on the same windows (each at least
+    /// `seqLen` tokens; reused cyclically), and the sgemm probe after each round when
+    /// `measuresCeiling`, so that whatever else the machine does slows them alike and cancels in
+    /// their ratios.
+    public func run(_ models: [LlamaModel], windows: [[Int]], progress: (String) -> Void = { _ in }) -> Measurement {
         precondition(!models.isEmpty && !windows.isEmpty && windows.allSatisfy { $0.count >= seqLen })
         let runners = models.map { BatchRunner(model: $0, batch: batch, seqLen: seqLen) }
+        let batchFLOP = 2 * ModelCost.macsPerToken(models[0], context: seqLen) * Double(batch * seqLen)
+        let probe = measuresCeiling ? SgemmProbe(repeats: max(1, Int((batchFLOP / SgemmProbe.flop).rounded()))) : nil
         var next = 0
         func batchWindows() -> [[Int]] {
             defer { next += batch }
@@ -40,7 +49,9 @@ public struct ThroughputBenchmark: Sendable {
         }
         let warmUp = batchWindows()
         for runner in runners { runner.run(warmUp) }
+        probe?.run()
         var elapsed = [Double](repeating: 0, count: runners.count)
+        var probeElapsed = 0.0, probeFLOP = 0.0
         var tokens = 0
         let start = Date()
         repeat {
@@ -50,15 +61,23 @@ public struct ThroughputBenchmark: Sendable {
                 runner.run(inputs)
                 elapsed[i] += Date().timeIntervalSince(t0)
             }
+            if let probe {
+                let t0 = Date()
+                probe.run()
+                probeElapsed += Date().timeIntervalSince(t0)
+                probeFLOP += Double(probe.repeats) * SgemmProbe.flop
+            }
             tokens += batch * seqLen
-            progress(String(format: "%d tokens, %@", tokens,
-                            elapsed.map { String(format: "%.0f tokens/s", Double(tokens) / $0) }.joined(separator: " / ")))
-        } while Date().timeIntervalSince(start) < seconds * Double(runners.count)
-        return zip(models, elapsed).map { model, time in
+            var rates = elapsed.map { String(format: "%.0f tokens/s", Double(tokens) / $0) }
+            if probe != nil { rates.append(String(format: "sgemm %.1f GFLOP/s", probeFLOP / probeElapsed / 1e9)) }
+            progress(String(format: "%d tokens, %@", tokens, rates.joined(separator: " / ")))
+        } while Date().timeIntervalSince(start) < seconds * Double(runners.count + (probe == nil ? 0 : 1))
+        let results = zip(models, elapsed).map { model, time in
             let rate = Double(tokens) / time
             return Result(tokens: tokens, elapsed: time, tokensPerSecond: rate,
                           gflopsPerSecond: rate * 2 * ModelCost.macsPerToken(model, context: seqLen) / 1e9)
         }
+        return Measurement(results: results, sgemmGFLOPS: probe.map { _ in probeFLOP / probeElapsed / 1e9 })
     }
 
     /// One model's forward pass, LM head and KV cache for batches of windows from position 0.
@@ -89,25 +108,30 @@ public struct ThroughputBenchmark: Sendable {
         }
     }
 
-    /// This machine's sgemm rate through the same BLAS path, on the shape of an FFN projection of a
-    /// 1024-token batch (`[1024, 576] · [1536, 576]ᵀ`), over about `seconds`.
-    public static func sgemmGFLOPS(seconds: Double = 2) -> Double {
-        let m = 1024, k = 576, n = 1536
+    /// The machine's sgemm rate through the forward pass's BLAS path, on the shape of an FFN
+    /// projection of a 1024-token batch (`[1024, 576] · [1536, 576]ᵀ`), `repeats` products a round.
+    private final class SgemmProbe {
+        static let (m, k, n) = (1024, 576, 1536)
+        static let flop = 2 * Double(m * n * k)
+        let repeats: Int
         let a = [Float](repeating: 0.5, count: m * k), w = [Float](repeating: 0.25, count: n * k)
         var c = [Float](repeating: 0, count: m * n)
-        var runs = 0
-        let start = Date()
-        a.withUnsafeBufferPointer { a in
-            w.withUnsafeBufferPointer { w in
-                c.withUnsafeMutableBufferPointer { c in
-                    repeat {
-                        Matmul.timesTransposed(a.baseAddress!, lda: k, m: m, k: k, w.baseAddress!, ldw: k, n: n, c.baseAddress!, ldc: n)
-                        runs += 1
-                    } while Date().timeIntervalSince(start) < seconds
+
+        init(repeats: Int) { self.repeats = repeats }
+
+        func run() {
+            let (m, k, n) = (Self.m, Self.k, Self.n)
+            a.withUnsafeBufferPointer { a in
+                w.withUnsafeBufferPointer { w in
+                    c.withUnsafeMutableBufferPointer { c in
+                        for _ in 0..<repeats {
+                            Matmul.timesTransposed(a.baseAddress!, lda: k, m: m, k: k, w.baseAddress!, ldw: k, n: n,
+                                                   c.baseAddress!, ldc: n)
+                        }
+                    }
                 }
             }
         }
-        return Double(runs) * 2 * Double(m * n * k) / Date().timeIntervalSince(start) / 1e9
     }
 
     /// Peak resident memory of this process so far, in bytes: Linux's `VmHWM`, which starts

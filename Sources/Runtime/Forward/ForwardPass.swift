@@ -120,8 +120,10 @@ public final class ForwardPass {
         if let bias = linear.bias { RowOps.addBias(bias, to: out, rows: rows) }
     }
 
-    /// Causal grouped-query attention of every (sequence, query head) pair, one BLAS product pair each,
-    /// spread over the cores. Each sequence sees its slot's cached keys plus its own.
+    /// Causal grouped-query attention of every (sequence, query head) pair, spread over the cores.
+    /// Each sequence sees its slot's cached keys plus its own. Its queries go in blocks of
+    /// `queryBlock` rows, each block's two BLAS products covering only the keys its last row sees,
+    /// so that the masked half of the score matrix is mostly never computed.
     private func attend(layer l: Int, _ layer: DecoderLayer, batch: [SequenceInput], firstRow: [Int],
                         cache: KVCache, qkv: UnsafeMutablePointer<Float>, qkvWidth: Int,
                         into attention: UnsafeMutablePointer<Float>, headDim hd: Int) {
@@ -129,7 +131,7 @@ public final class ForwardPass {
         let scale = 1 / Float(hd).squareRoot()
         let pairs = batch.count * layer.queryHeads
         var largest = 0
-        for s in batch { largest = max(largest, s.tokens.count * (cache.lengths[s.slot] + s.tokens.count)) }
+        for s in batch { largest = max(largest, min(s.tokens.count, Self.queryBlock) * (cache.lengths[s.slot] + s.tokens.count)) }
         let workers = min(scores.count, pairs)
         let scratch = scores.prefix(workers).map { $0.reserve(largest) }
         Parallel.forEach(workers) { w in
@@ -139,20 +141,27 @@ public final class ForwardPass {
                 let i = pair / layer.queryHeads, h = pair % layer.queryHeads
                 pair += workers
                 let s = batch[i]
-                let n = s.tokens.count, start = cache.lengths[s.slot], keys = start + n
+                let n = s.tokens.count, start = cache.lengths[s.slot]
                 let g = layer.kvHeadOfQueryHead[h]
-                let q = qkv + firstRow[i] * qkvWidth + h * hd
-                Matmul.serial(q, lda: qkvWidth, m: n, k: hd,
-                              cache.keys(layer: l, slot: s.slot) + g * hd, ldb: kvWidth, n: keys, transposeB: true,
-                              buffer, ldc: keys, alpha: scale)
-                for t in 0..<n {
-                    // Token t sees keys 0...start+t; the rest of its row is zeroed after the softmax.
-                    RowOps.softmaxPrefix(buffer + t * keys, visible: start + t + 1, count: keys)
+                let keys = cache.keys(layer: l, slot: s.slot) + g * hd, values = cache.values(layer: l, slot: s.slot) + g * hd
+                var t0 = 0
+                while t0 < n {
+                    let rows = min(Self.queryBlock, n - t0), seen = start + t0 + rows
+                    let q = qkv + (firstRow[i] + t0) * qkvWidth + h * hd
+                    Matmul.serial(q, lda: qkvWidth, m: rows, k: hd, keys, ldb: kvWidth, n: seen, transposeB: true,
+                                  buffer, ldc: seen, alpha: scale)
+                    for t in 0..<rows {
+                        // Token t0 + t sees keys 0...start+t0+t; the rest of its row is zeroed after the softmax.
+                        RowOps.softmaxPrefix(buffer + t * seen, visible: start + t0 + t + 1, count: seen)
+                    }
+                    Matmul.serial(buffer, lda: seen, m: rows, k: seen, values, ldb: kvWidth, n: hd, transposeB: false,
+                                  attention + (firstRow[i] + t0) * qWidth + h * hd, ldc: qWidth)
+                    t0 += rows
                 }
-                Matmul.serial(buffer, lda: keys, m: n, k: keys,
-                              cache.values(layer: l, slot: s.slot) + g * hd, ldb: kvWidth, n: hd, transposeB: false,
-                              attention + firstRow[i] * qWidth + h * hd, ldc: qWidth)
             }
         }
     }
+
+    /// Query rows per block of `attend`.
+    static let queryBlock = 32
 }

@@ -2,40 +2,103 @@ import Foundation
 import Kernels
 
 /// Logits and log-probabilities from final hidden states, only for the rows a caller asks for.
-/// Rows are processed in chunks, so a full-vocabulary logit matrix is never held for a whole batch.
+///
+/// Log-probabilities never hold a full-vocabulary logit matrix: the vocabulary is cut into fixed
+/// tiles, the cores take tiles in turn, and each tile's product covers all the requested rows (up
+/// to `maxRows` per pass), so the LM head's weight is read once per pass rather than once per few
+/// rows. Each (row, tile) keeps its maximum and its sum of shifted exponentials; the tiles are
+/// merged in vocabulary order, so a row's result depends neither on the other rows nor on the
+/// number of cores.
 public final class LanguageModelHead {
     public let model: LlamaModel
     private let gathered = Buffer()
     private let logits = Buffer()
-    private let scratch: [Buffer]
-    /// Rows per logit product.
-    public let chunkRows = 64
+    private let tiles: [Buffer]
+    /// Rows per logit product of `logits(_:rows:)`.
+    private let chunkRows = 64
+    /// Vocabulary entries per tile of `logProbabilities`.
+    static let tileWidth = 2048
+    /// Most rows per pass of `logProbabilities`; more are split into passes of equal size.
+    static let maxRows = 1024
 
     public init(model: LlamaModel) {
         self.model = model
-        scratch = (0..<Parallel.cores).map { _ in Buffer(model.config.vocabularySize) }
+        tiles = (0..<Parallel.cores).map { _ in Buffer() }
     }
 
     /// For each (row, target): log p(target | row), i.e. `logit[target] - logsumexp(logits)`, in Double.
     public func logProbabilities(_ hidden: UnsafeBufferPointer<Float>, rows: [Int], targets: [Int]) -> [Double] {
         precondition(rows.count == targets.count)
-        var out = [Double](repeating: 0, count: rows.count)
         let vocab = model.config.vocabularySize
-        forEachChunk(hidden, rows: rows) { chunkStart, count, logits in
-            out.withUnsafeMutableBufferPointer { out in
-                let out = out.baseAddress!
-                Parallel.forEach(min(Parallel.cores, count)) { w in
-                    var i = w
-                    while i < count {
-                        let row = logits + i * vocab
-                        let lse = RowOps.logSumExp(row, count: vocab, scratch: self.scratch[w].pointer)
-                        out[chunkStart + i] = Double(row[targets[chunkStart + i]]) - lse
-                        i += Parallel.cores
+        precondition(targets.allSatisfy { $0 >= 0 && $0 < vocab }, "target outside the vocabulary")
+        var out = [Double](repeating: 0, count: rows.count)
+        let passes = (rows.count + Self.maxRows - 1) / Self.maxRows
+        for pass in 0..<passes {
+            let first = pass * rows.count / passes, last = (pass + 1) * rows.count / passes
+            let values = logProbabilities(hidden, rows: rows[first..<last], targets: targets[first..<last])
+            for (i, value) in values.enumerated() { out[first + i] = value }
+        }
+        return out
+    }
+
+    /// One pass of `logProbabilities` over at most `maxRows` rows.
+    private func logProbabilities(_ hidden: UnsafeBufferPointer<Float>, rows: ArraySlice<Int>,
+                                  targets: ArraySlice<Int>) -> [Double] {
+        let d = model.config.hiddenSize, vocab = model.config.vocabularySize
+        let count = rows.count, width = Self.tileWidth
+        let tileCount = (vocab + width - 1) / width
+        let gathered = gather(hidden, rows: rows)
+        let targets = Array(targets)
+        // Per (row, tile): the tile's maximum logit and Σ exp(logit - maximum).
+        var maxima = [Float](repeating: 0, count: count * tileCount)
+        var sums = [Double](repeating: 0, count: count * tileCount)
+        var targetLogits = [Float](repeating: 0, count: count)
+        let workers = min(tiles.count, tileCount)
+        let scratch = tiles.prefix(workers).map { $0.reserve(count * width) }
+        let head = model.lmHead ?? model.tokenEmbedding
+        head.withUnsafeBufferPointer { head in
+            maxima.withUnsafeMutableBufferPointer { maxima in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    targetLogits.withUnsafeMutableBufferPointer { targetLogits in
+                        Parallel.forEach(workers) { w in
+                            let logits = scratch[w]
+                            var t = w
+                            while t < tileCount {
+                                let v0 = t * width, n = min(width, vocab - v0)
+                                Matmul.serial(gathered, lda: d, m: count, k: d, head.baseAddress! + v0 * d, ldb: d, n: n,
+                                              transposeB: true, logits, ldc: n)
+                                for i in 0..<count {
+                                    let row = logits + i * n
+                                    if targets[i] >= v0 && targets[i] < v0 + n { targetLogits[i] = row[targets[i] - v0] }
+                                    let maximum = RowOps.maximum(row, count: n)
+                                    maxima[i * tileCount + t] = maximum
+                                    sums[i * tileCount + t] = FastExp.expShifted(row, count: n, shift: maximum)
+                                }
+                                t += workers
+                            }
+                        }
                     }
                 }
             }
         }
-        return out
+        return (0..<count).map { i in
+            let tileMaxima = maxima[(i * tileCount)..<((i + 1) * tileCount)]
+            let maximum = Double(tileMaxima.max()!)
+            var total = 0.0
+            for t in 0..<tileCount { total += sums[i * tileCount + t] * Foundation.exp(Double(maxima[i * tileCount + t]) - maximum) }
+            return Double(targetLogits[i]) - (maximum + Foundation.log(total))
+        }
+    }
+
+    /// The hidden states of `rows`, gathered contiguously `[rows.count, hidden]`.
+    private func gather(_ hidden: UnsafeBufferPointer<Float>, rows: some Collection<Int>) -> UnsafeMutablePointer<Float> {
+        let d = model.config.hiddenSize
+        let gathered = self.gathered.reserve(rows.count * d)
+        for (i, row) in rows.enumerated() {
+            precondition(row >= 0 && row * d + d <= hidden.count, "row outside the hidden states")
+            (gathered + i * d).update(from: hidden.baseAddress! + row * d, count: d)
+        }
+        return gathered
     }
 
     /// Full logits of each requested row.
@@ -52,17 +115,13 @@ public final class LanguageModelHead {
     private func forEachChunk(_ hidden: UnsafeBufferPointer<Float>, rows: [Int],
                               _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let d = model.config.hiddenSize, vocab = model.config.vocabularySize
-        let gathered = self.gathered.reserve(chunkRows * d)
         let logits = self.logits.reserve(chunkRows * vocab)
         let head = model.lmHead ?? model.tokenEmbedding
         head.withUnsafeBufferPointer { head in
             var start = 0
             while start < rows.count {
                 let count = min(chunkRows, rows.count - start)
-                for i in 0..<count {
-                    precondition(rows[start + i] * d + d <= hidden.count, "row outside the hidden states")
-                    (gathered + i * d).update(from: hidden.baseAddress! + rows[start + i] * d, count: d)
-                }
+                let gathered = gather(hidden, rows: rows[start..<(start + count)])
                 Matmul.timesTransposed(gathered, lda: d, m: count, k: d, head.baseAddress!, ldw: d, n: vocab,
                                        logits, ldc: vocab)
                 body(start, count, logits)

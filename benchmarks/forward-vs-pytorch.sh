@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# bip against PyTorch on the forward (perplexity) workload, run in turn on this machine: for each
+# batch size, ROUNDS rounds of `bip bench` (with its sgemm ceiling measured in turn) then
+# benchmarks/pytorch-forward.py on the same model (converted with `bip convert`) and the same
+# WikiText2 text. Prints one line per run; BENCHMARKS.md records the figures. Not run in CI.
+#
+#   benchmarks/forward-vs-pytorch.sh [BIP] [MODEL] [SECONDS] [ROUNDS] [BATCHES...]
+#   e.g. benchmarks/forward-vs-pytorch.sh .build/release/bip smollm2-135m 20 2 8 1
+set -euo pipefail
+bip=${1:-.build/release/bip}; model=${2:-smollm2-135m}; seconds=${3:-20}; rounds=${4:-2}
+shift $(( $# < 4 ? $# : 4 )) || true
+batches=("${@:-8 1}"); [ $# -eq 0 ] && batches=(8 1)
+data=${BIP_DATA:-datasets/cache}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+"$bip" convert --model "$model" --output "$work/model" >/dev/null
+"$bip" tokenize --model "$model" --json \
+    --text "$(head -c 100000 "$data/wikitext2/wikitext-2-raw-v1.test.joined.txt")" > "$work/ids.json"
+here=$(cd "$(dirname "$0")" && pwd)
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) cores; $("$bip" --version 2>/dev/null || true)"
+for batch in "${batches[@]}"; do
+    for round in $(seq "$rounds"); do
+        "$bip" bench --model "$model" --batch "$batch" --seconds "$seconds" --json --data "$data" 2>/dev/null |
+            python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"batch {r[\"batch\"]} round '"$round"' bip     {r[\"tokens_per_second\"]:7.1f} tokens/s  sgemm {r[\"sgemm_gflops\"]:.1f} GFLOP/s in turn, ceiling {r[\"ceiling_tokens_per_second\"]:.0f} tokens/s, reached {100*r[\"gflops\"]/r[\"sgemm_gflops\"]:.1f}%")'
+        python3 "$here/pytorch-forward.py" "$work/model" "$work/ids.json" --batch "$batch" --seconds "$seconds" 2>/dev/null |
+            python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"batch {r[\"batch\"]} round '"$round"' pytorch {r[\"tokens_per_second\"]:7.1f} tokens/s  (torch {r[\"torch\"]}, {r[\"dtype\"]}, {r[\"threads\"]} threads)")'
+    done
+done
