@@ -1,9 +1,10 @@
 import COpenBLAS
 
-/// Matrix products through OpenBLAS, spread over the cores by splitting the output rows.
+/// Matrix products through OpenBLAS, spread over the cores by splitting the product (by the weight's
+/// rows where it is wide enough, else by the activation rows).
 ///
 /// OpenBLAS runs single-threaded inside each call (`singleThreadedBLAS()` is called once); the
-/// rows of the product are divided among the cores here, so the same worker threads serve the
+/// product is divided among the cores here, so the same worker threads serve the
 /// products and the element-wise work, and concurrent callers never fight over BLAS's own pool.
 public enum Matmul {
     /// Makes every OpenBLAS call run on its caller's thread. Idempotent; cheap.
