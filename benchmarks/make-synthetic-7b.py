@@ -4,17 +4,20 @@ values, std 0.02; norms 1), in two shards with model.safetensors.index.json, for
 7B load costs (BENCHMARKS.md). The tokenizer is the real LLaMA vocabulary from the shared
 fixtures, as tokenizer.gguf. Needs numpy; about 13.5 GB of disk. Not run in CI.
 
-    python3 benchmarks/make-synthetic-7b.py OUT_DIR [--tokenizer ../shared/fixtures/llama-spm/ggml-vocab-llama-spm.gguf]
+    python3 benchmarks/make-synthetic-7b.py OUT_DIR [--layers 32] [--tokenizer ../shared/fixtures/llama-spm/ggml-vocab-llama-spm.gguf]
+
+--layers N writes only N decoder layers of the real shape (embeddings and LM head unchanged), for
+measuring the forward speed at 7B shapes without the full 13.5 GB (4 layers: about 2 GB).
 """
 import argparse, json, os, shutil, struct
 import numpy as np
 
-HIDDEN, FFN, LAYERS, HEADS, VOCAB = 4096, 11008, 32, 32, 32000
+HIDDEN, FFN, HEADS, VOCAB = 4096, 11008, 32, 32000
 
 
-def tensors():
+def tensors(layers):
     yield "model.embed_tokens.weight", (VOCAB, HIDDEN)
-    for l in range(LAYERS):
+    for l in range(layers):
         p = f"model.layers.{l}."
         yield p + "input_layernorm.weight", (HIDDEN,)
         for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
@@ -51,11 +54,12 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
+    parser.add_argument("--layers", type=int, default=32, help="decoder layers to write (default 32, as LLaMA-7B)")
     parser.add_argument("--tokenizer", default=os.path.join(here, "../../shared/fixtures/llama-spm/ggml-vocab-llama-spm.gguf"))
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(0)
-    entries = list(tensors())
+    entries = list(tensors(args.layers))
     half = len(entries) // 2
     shards = [entries[:half], entries[half:]]
     weight_map = {}
@@ -67,7 +71,7 @@ def main():
     with open(os.path.join(args.out, "model.safetensors.index.json"), "w") as f:
         json.dump({"metadata": {}, "weight_map": weight_map}, f)
     config = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": HIDDEN,
-              "intermediate_size": FFN, "num_hidden_layers": LAYERS, "num_attention_heads": HEADS,
+              "intermediate_size": FFN, "num_hidden_layers": args.layers, "num_attention_heads": HEADS,
               "num_key_value_heads": HEADS, "vocab_size": VOCAB, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
               "max_position_embeddings": 2048, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
               "bos_token_id": 1, "eos_token_id": 2}
