@@ -12,16 +12,19 @@ shift $(( $# < 4 ? $# : 4 )) || true
 batches=("${@:-8 1}"); [ $# -eq 0 ] && batches=(8 1)
 data=${BIP_DATA:-datasets/cache}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-"$bip" convert --model "$model" --output "$work/model" >/dev/null
+"$bip" convert --model "$model" --output "$work/model" >/dev/null 2>&1
 "$bip" tokenize --model "$model" --json \
-    --text "$(head -c 100000 "$data/wikitext2/wikitext-2-raw-v1.test.joined.txt")" > "$work/ids.json"
+    --text "$(head -c 100000 "$data/wikitext2/wikitext-2-raw-v1.test.joined.txt")" > "$work/ids.json" 2>/dev/null
 here=$(cd "$(dirname "$0")" && pwd)
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) cores; $("$bip" --version 2>/dev/null || true)"
+echo "machine: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | xargs), family $(grep -m1 "cpu family" /proc/cpuinfo | cut -d: -f2 | xargs) model $(grep -m1 "^model\s" /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $("$bip" --version 2>/dev/null || true)"
 for batch in "${batches[@]}"; do
     for round in $(seq "$rounds"); do
         "$bip" bench --model "$model" --batch "$batch" --seconds "$seconds" --json --data "$data" 2>/dev/null |
-            python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"batch {r[\"batch\"]} round '"$round"' bip     {r[\"tokens_per_second\"]:7.1f} tokens/s  sgemm {r[\"sgemm_gflops\"]:.1f} GFLOP/s in turn, ceiling {r[\"ceiling_tokens_per_second\"]:.0f} tokens/s, reached {100*r[\"gflops\"]/r[\"sgemm_gflops\"]:.1f}%")'
+            python3 -c 'import json, sys; r = json.load(sys.stdin)
+print("batch %d round %s bip     %7.1f tokens/s  sgemm %.1f GFLOP/s in turn, ceiling %.0f tokens/s, reached %.1f%%" % (
+    r["batch"], sys.argv[1], r["tokens_per_second"], r["sgemm_gflops"], r["ceiling_tokens_per_second"], 100 * r["gflops"] / r["sgemm_gflops"]))' "$round"
         python3 "$here/pytorch-forward.py" "$work/model" "$work/ids.json" --batch "$batch" --seconds "$seconds" 2>/dev/null |
-            python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"batch {r[\"batch\"]} round '"$round"' pytorch {r[\"tokens_per_second\"]:7.1f} tokens/s  (torch {r[\"torch\"]}, {r[\"dtype\"]}, {r[\"threads\"]} threads)")'
+            python3 -c 'import json, sys; r = json.load(sys.stdin)
+print("batch %d round %s pytorch %7.1f tokens/s  (torch %s, %s, %d threads)" % (r["batch"], sys.argv[1], r["tokens_per_second"], r["torch"], r["dtype"], r["threads"]))' "$round"
     done
 done
