@@ -2,6 +2,10 @@ import Dispatch
 import Foundation
 
 /// Work spread over the machine's cores.
+///
+/// The worker threads take the caller's scheduling priority (its nice value) for the call, so
+/// that `nice bip sweep`, or `renice` on its process, lowers all of its work: Dispatch starts its
+/// worker threads at the default priority whatever the process's nice value.
 public enum Parallel {
     /// Runs `body(i)` for every i in 0..<count, on all cores; returns when all are done.
     /// Small counts run inline, so callers need not special-case them.
@@ -10,7 +14,11 @@ public enum Parallel {
             if count == 1 { body(0) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        let nice = currentNice()
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            follow(nice)
+            body(i)
+        }
     }
 
     /// Splits 0..<count into one contiguous range per core and runs `body` on each.
@@ -20,9 +28,22 @@ public enum Parallel {
             body(0..<count)
             return
         }
+        let nice = currentNice()
         DispatchQueue.concurrentPerform(iterations: parts) { p in
+            follow(nice)
             body((p * count / parts)..<((p + 1) * count / parts))
         }
+    }
+
+    /// The calling thread's nice value (Linux keeps one per thread).
+    static func currentNice() -> Int32 {
+        getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+    }
+
+    /// Sets the calling thread's nice value to `nice` when it differs. Lowering it needs
+    /// privileges; where they are missing the thread keeps its own.
+    private static func follow(_ nice: Int32) {
+        if currentNice() != nice { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) }
     }
 
     public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)

@@ -88,4 +88,30 @@ final class KernelsTests: XCTestCase {
                            "\(m)x\(n)x\(k): rows 300..<364 against the same 64 rows alone")
         }
     }
+
+    /// `nice bip sweep` must lower all of its work, also what runs on Dispatch's worker threads.
+    func testWorkersTakeTheCallersNiceValue() throws {
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        final class Seen: @unchecked Sendable {
+            private let lock = NSLock()
+            private(set) var values: [Int32] = []
+            func add(_ value: Int32) { lock.withLock { values.append(value) } }
+        }
+        let seen = Seen()
+        // Dispatch's worker threads, started from this thread at the test process's own priority.
+        Parallel.forEach(16) { _ in usleep(2000) }
+        let done = DispatchSemaphore(value: 0)
+        let caller = Thread {
+            _ = setpriority(which, 0, 7)   // this thread only
+            Parallel.forEach(8) { _ in seen.add(getpriority(which, 0)) }
+            Parallel.forRanges(64) { _ in seen.add(getpriority(which, 0)) }
+            done.signal()
+        }
+        caller.start()
+        done.wait()
+        XCTAssertEqual(seen.values.count, 8 + min(Parallel.cores, 64))
+        XCTAssertEqual(Set(seen.values), [7], "the nice values the work ran at")
+        // The test process's own work: back to its nice value (lowering needs root, as in CI).
+        Parallel.forEach(8) { _ in }
+    }
 }
