@@ -3,9 +3,10 @@ import Foundation
 
 /// Work spread over the machine's cores.
 ///
-/// The worker threads take the caller's scheduling priority (its nice value) for the call, so
-/// that `nice bip sweep`, or `renice` on its process, lowers all of its work: Dispatch starts its
-/// worker threads at the default priority whatever the process's nice value.
+/// The threads that run the work take the lower of two priorities (the higher nice value): the
+/// caller's and the process's (its main thread's, which `nice` and `renice PID` set). So `nice bip
+/// sweep`, or `renice` on its process, lowers all of its work: Dispatch starts its threads, the
+/// one running the command among them, at the default priority whatever the process's nice value.
 public enum Parallel {
     /// Runs `body(i)` for every i in 0..<count, on all cores; returns when all are done.
     /// Small counts run inline, so callers need not special-case them.
@@ -14,7 +15,7 @@ public enum Parallel {
             if count == 1 { body(0) }
             return
         }
-        let nice = currentNice()
+        let nice = workNice()
         DispatchQueue.concurrentPerform(iterations: count) { i in
             follow(nice)
             body(i)
@@ -28,14 +29,21 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        let nice = currentNice()
+        let nice = workNice()
         DispatchQueue.concurrentPerform(iterations: parts) { p in
             follow(nice)
             body((p * count / parts)..<((p + 1) * count / parts))
         }
     }
 
-    /// The calling thread's nice value (Linux keeps one per thread).
+    /// The nice value work handed out by the calling thread runs at: the larger of the calling
+    /// thread's and the main thread's (Linux keeps one per thread; the main thread's id is the
+    /// process id).
+    static func workNice() -> Int32 {
+        max(currentNice(), getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(getpid())))
+    }
+
+    /// The calling thread's nice value.
     static func currentNice() -> Int32 {
         getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
     }

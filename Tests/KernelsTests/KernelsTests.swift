@@ -89,7 +89,8 @@ final class KernelsTests: XCTestCase {
         }
     }
 
-    /// `nice bip sweep` must lower all of its work, also what runs on Dispatch's worker threads.
+    /// `nice bip sweep` must lower all of its work, also what runs on Dispatch's worker threads:
+    /// the work runs at the caller's nice value or the main thread's, whichever is lower priority.
     func testWorkersTakeTheCallersNiceValue() throws {
         let which = __priority_which_t(PRIO_PROCESS.rawValue)
         final class Seen: @unchecked Sendable {
@@ -100,17 +101,26 @@ final class KernelsTests: XCTestCase {
         let seen = Seen()
         // Dispatch's worker threads, started from this thread at the test process's own priority.
         Parallel.forEach(16) { _ in usleep(2000) }
-        let done = DispatchSemaphore(value: 0)
-        let caller = Thread {
-            _ = setpriority(which, 0, 7)   // this thread only
-            Parallel.forEach(8) { _ in seen.add(getpriority(which, 0)) }
-            Parallel.forRanges(64) { _ in seen.add(getpriority(which, 0)) }
-            done.signal()
+        func handOut(callerNice: Int32) {
+            let done = DispatchSemaphore(value: 0)
+            let caller = Thread {
+                _ = setpriority(which, 0, callerNice)   // this thread only
+                Parallel.forEach(8) { _ in seen.add(getpriority(which, 0)) }
+                Parallel.forRanges(64) { _ in seen.add(getpriority(which, 0)) }
+                done.signal()
+            }
+            caller.start()
+            done.wait()
         }
-        caller.start()
-        done.wait()
+        let main = getpriority(which, id_t(getpid()))
+        handOut(callerNice: 7)
         XCTAssertEqual(seen.values.count, 8 + min(Parallel.cores, 64))
-        XCTAssertEqual(Set(seen.values), [7], "the nice values the work ran at")
+        XCTAssertEqual(Set(seen.values), [7], "a niced caller's work")
+        // A process started with `nice` (its main thread niced), the work handed out by another thread.
+        guard setpriority(which, id_t(getpid()), 9) == 0 else { throw XCTSkip("cannot set the main thread's nice value") }
+        handOut(callerNice: main)
+        _ = setpriority(which, id_t(getpid()), main)   // back (lowering needs root, as in CI)
+        XCTAssertEqual(Set(seen.values.suffix(8 + min(Parallel.cores, 64))), [9], "a niced process's work")
         // The test process's own work: back to its nice value (lowering needs root, as in CI).
         Parallel.forEach(8) { _ in }
     }
