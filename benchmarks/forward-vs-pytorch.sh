@@ -9,7 +9,7 @@
 set -euo pipefail
 bip=${1:-.build/release/bip}; model=${2:-smollm2-135m}; seconds=${3:-20}; rounds=${4:-2}
 shift $(( $# < 4 ? $# : 4 )) || true
-batches=("${@:-8 1}"); [ $# -eq 0 ] && batches=(8 1)
+batches=("$@"); [ ${#batches[@]} -eq 0 ] && batches=(8 1)
 data=${BIP_DATA:-datasets/cache}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 "$bip" convert --model "$model" --output "$work/model" >/dev/null 2>&1
