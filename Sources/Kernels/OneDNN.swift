@@ -6,7 +6,11 @@ public struct OneDNNError: Error, CustomStringConvertible {
     public let call: String
     public let status: Int
 
-    public var description: String { "oneDNN \(call) failed (status \(status))" }
+    public var description: String {
+        status == Int(dnnl_unimplemented.rawValue)
+            ? "oneDNN has no implementation of \(call) for this CPU (its BF16 matmul needs AVX-512)"
+            : "oneDNN \(call) failed (status \(status))"
+    }
 }
 
 /// The process's oneDNN CPU engine and the BF16 matmul primitives made on it, one per product

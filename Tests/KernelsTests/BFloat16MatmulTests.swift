@@ -1,7 +1,11 @@
-import Kernels
+@testable import Kernels
 import XCTest
 
 final class BFloat16MatmulTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(BFloat16Matmul.isAvailable, "oneDNN has no BF16 matmul on this CPU (no AVX-512)")
+    }
+
     /// Deterministic values in [-1, 1).
     private func values(_ count: Int, seed: UInt64) -> [Float] {
         var state = seed
@@ -40,7 +44,7 @@ final class BFloat16MatmulTests: XCTestCase {
             let a = values(m * k, seed: UInt64(m))
             let wBits = bf16(values(n * k, seed: UInt64(n + k)).map { $0 * 0.05 })
             let w = wBits.map(float)
-            let matrix = try wBits.withUnsafeBufferPointer { try BFloat16Matmul(bits: $0, rows: n, columns: k) }
+            let matrix = try BFloat16Matmul(bits: wBits, rows: n, columns: k)
             var c = [Float](repeating: .nan, count: m * n), reference = [Float](repeating: 0, count: m * n)
             try a.withUnsafeBufferPointer { a in
                 try c.withUnsafeMutableBufferPointer { try matrix.product(a.baseAddress!, m: m, into: $0.baseAddress!, accumulate: false) }
@@ -71,8 +75,8 @@ final class BFloat16MatmulTests: XCTestCase {
         let (m, n, k) = (5, 48, 96)
         let a = values(m * k, seed: 7)
         let first = bf16(values(n * k, seed: 8)), second = bf16(values(n * k, seed: 9))
-        let one = try first.withUnsafeBufferPointer { try BFloat16Matmul(bits: $0, rows: n, columns: k) }
-        let two = try second.withUnsafeBufferPointer { try BFloat16Matmul(bits: $0, rows: n, columns: k) }
+        let one = try BFloat16Matmul(bits: first, rows: n, columns: k)
+        let two = try BFloat16Matmul(bits: second, rows: n, columns: k)
         var x = [Float](repeating: 0, count: m * n), y = x, sum = values(m * n, seed: 10)
         let start = sum
         try a.withUnsafeBufferPointer { a in
@@ -83,5 +87,36 @@ final class BFloat16MatmulTests: XCTestCase {
         }
         XCTAssertNotEqual(x, y)
         for i in 0..<(m * n) { XCTAssertEqual(sum[i], start[i] + x[i] + y[i], accuracy: 1e-4, "element \(i)") }
+    }
+
+    func testRowCountsArePaddedToFewPrimitiveShapes() {
+        let padded = [1, 2, 3, 5, 17, 32, 33, 64, 65, 1000, 1024, 1025, 2000].map(BFloat16Matmul.paddedRows)
+        XCTAssertEqual(padded, [1, 2, 4, 8, 32, 32, 64, 64, 96, 1024, 1024, 1280, 2048])
+        XCTAssertEqual(Set((1...1024).map(BFloat16Matmul.paddedRows)).count, 6 + 31)
+    }
+
+    func testBitsComeBackAsGivenAndFloatsAreRoundedToNearestEven() throws {
+        let (n, k) = (48, 80)
+        let bits = bf16(values(n * k, seed: 11))
+        XCTAssertEqual(try BFloat16Matmul(bits: bits, rows: n, columns: k).bits(), bits)
+        let floats = values(n * k, seed: 12)
+        let fromFloats = try floats.withUnsafeBufferPointer { try BFloat16Matmul(values: $0, rows: n, columns: k) }
+        XCTAssertEqual(try fromFloats.bits(), bf16(floats))
+    }
+
+    /// Padded row counts (m = 3 runs on 4 rows, 40 on 64) give the rows an unpadded call gives.
+    func testAPaddedCallGivesTheRowsOfTheWholeCall() throws {
+        let (n, k) = (64, 96)
+        let matrix = try BFloat16Matmul(bits: bf16(values(n * k, seed: 13)), rows: n, columns: k)
+        let a = values(64 * k, seed: 14)
+        var whole = [Float](repeating: 0, count: 64 * n)
+        try a.withUnsafeBufferPointer { a in
+            try whole.withUnsafeMutableBufferPointer { try matrix.product(a.baseAddress!, m: 64, into: $0.baseAddress!, accumulate: false) }
+            for m in [3, 40] {
+                var part = [Float](repeating: .nan, count: m * n)
+                try part.withUnsafeMutableBufferPointer { try matrix.product(a.baseAddress!, m: m, into: $0.baseAddress!, accumulate: false) }
+                for i in 0..<(m * n) { XCTAssertEqual(part[i], whole[i], accuracy: 1e-5 * (abs(whole[i]) + 1), "m \(m) element \(i)") }
+            }
+        }
     }
 }
