@@ -18,7 +18,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        // oneDNN's BF16 matmul (Debian's libdnnl-dev has no pkg-config file; the module map links dnnl).
+        .systemLibrary(
+            name: "COneDNN",
+            providers: [.apt(["libdnnl-dev"])]
+        ),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "COneDNN"]),
         .target(name: "Runtime", dependencies: ["Kernels"]),
         .target(name: "Tasks", dependencies: ["Runtime"]),
         .target(name: "Gradients", dependencies: ["Kernels", "Runtime"]),

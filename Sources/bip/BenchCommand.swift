@@ -10,6 +10,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure forward tokens/s on windows of real text (WikiText2 test), GFLOP/s, and peak memory.")
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var computeOption: ComputeOption
     @Option(name: .customLong("seq-len"), help: "Tokens per window.") var seqLen = 128
     @Option(help: "Windows per forward batch.") var batch = 8
     @Option(help: "How long to measure, after one warm-up batch.") var seconds = 20.0
@@ -27,11 +28,12 @@ struct BenchCommand: ParsableCommand {
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         guard train == nil || train == "lora" || train == "weights" else { throw ValidationError("--train must be lora or weights") }
         guard train == nil || against == nil else { throw ValidationError("--train and --against cannot be combined") }
+        guard train == nil || computeOption.compute == .fp32 else { throw ValidationError("--train measures fp32 training steps: no --compute") }
     }
 
     func run() throws {
         try reportingErrors {
-            let loaded = try modelOptions.load()
+            let loaded = try modelOptions.load(for: computeOption.compute)
             let textFile = DataDirectory.resolve(data).file("wikitext2/wikitext-2-raw-v1.test.joined.txt")
             guard let text = try? String(contentsOf: textFile, encoding: .utf8) else {
                 throw FileError(textFile.path, "cannot read the WikiText2 test text (set --data or $BIP_DATA)")
@@ -52,6 +54,7 @@ struct BenchCommand: ParsableCommand {
                 _ = ThroughputBenchmark(batch: batch, seqLen: seqLen, seconds: 0).run([loaded.model], windows: windows)
                 peak = ThroughputBenchmark.peakMemoryBytes()
                 second = try LoadedModel.load(against, progress: Console.status)
+                try second!.prepare(for: computeOption.compute)
                 Console.status(String(format: "running both models in turn for %.0f s each", seconds))
                 measured = benchmark.run([loaded.model, second!.model], windows: windows, progress: { Console.status($0) })
             } else {
@@ -70,6 +73,7 @@ struct BenchCommand: ParsableCommand {
             } else {
                 print(String(format: "model           %@", loaded.path))
                 print(String(format: "windows         %d x %d tokens per batch", batch, seqLen))
+                print("precision       \(computeOption.compute.rawValue) projections")
                 print(String(format: "throughput      %.1f tokens/s (%d tokens in %.1f s)", result.tokensPerSecond, result.tokens, result.elapsed))
                 print(String(format: "compute         %.1f GFLOP/s (%.3f GFLOP per token)", result.gflopsPerSecond, gflopPerToken))
                 if let sgemmRate {

@@ -10,6 +10,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a model: WikiText2/PTB perplexity and seven zero-shot tasks; results go to the results database.")
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var computeOption: ComputeOption
     @Option(help: "Comma-separated tasks (\(TaskCatalog.names.joined(separator: ","))) or 'all'.")
     var tasks = "all"
     @Option(help: "Only the first N documents (zero-shot) or windows (perplexity) of each task, in file order.")
@@ -51,14 +52,15 @@ struct EvalCommand: ParsableCommand {
             let names = try taskNames()
             let started = Date()
             let store = try ResultStore(path: database.path)
-            let loaded = try modelOptions.load()
+            let loaded = try modelOptions.load(for: computeOption.compute)
             let sha256 = try loaded.fileSHA256()
             var evaluation = TaskEvaluation(model: loaded.model, tokenizer: loaded.tokenizer, data: DataDirectory.resolve(data))
             evaluation.evalProtocol = EvalProtocol(rawValue: evalProtocol)!
             evaluation.seqLen = seqLen
             evaluation.documentLimit = limit
             evaluation.windowLimit = limit
-            let options = EvaluationOptions(tasks: names, limit: limit, seqLen: seqLen, data: evaluation.data.url.path)
+            let options = EvaluationOptions(tasks: names, limit: limit, seqLen: seqLen, data: evaluation.data.url.path,
+                                            compute: computeOption.compute)
             let run = try store.startRun(of: loaded, sha256: sha256, evalProtocol: evaluation.evalProtocol, options: options, at: started)
             var outcomes: [TaskOutcome] = []
             func evaluateTasks(writingSamplesTo samplesFile: AtomicFile?) throws {

@@ -8,6 +8,7 @@ struct LogitsCommand: ParsableCommand {
         commandName: "logits",
         abstract: "Run the model over a text or token ids: last-position logits, next-token log-probabilities, argmax.")
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var computeOption: ComputeOption
     @Option(help: "The input text (tokenized without BOS).") var text: String?
     @Option(help: "Comma-separated token ids, e.g. 1,2,3.") var ids: String?
     @Flag(help: "Print {\"ids\", \"last_logits\", \"next_token_logprobs\", \"argmax\"} as JSON.") var json = false
@@ -18,7 +19,7 @@ struct LogitsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try modelOptions.load()
+            let loaded = try modelOptions.load(for: computeOption.compute)
             let tokens: [Int]
             if let ids {
                 tokens = try ids.split(separator: ",").map { part -> Int in

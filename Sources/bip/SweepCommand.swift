@@ -29,6 +29,8 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("seq-len"), help: "Perplexity window length in tokens.") var seqLen: Int?
     @Option(help: "Calibration source NAME:NxT (c4, ptb, wikitext2).") var calibration: String?
     @Option(name: .customLong("bench-seconds"), help: "Seconds of each throughput measurement (0: none).") var benchSeconds: Double?
+    @Option(help: "The arithmetic of every evaluation: fp32 (exact, the default) or bf16 (oneDNN's BF16 matmul, AVX-512 only; pruning stays fp32).")
+    var compute: String?
     @Option(name: .customLong("shard-size"), help: "Split each task into units of N documents or windows, which workers run on their own (the metrics do not change).")
     var shardSize: Int?
     @Option(name: .customLong("bench-rounds"), help: "Rounds of the interleaved dense / pruned throughput measurement.") var benchRounds: Int?
@@ -47,7 +49,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Explicit jobs after the methods' cross product, as a JSON list of {method, sparsities, allocation?, statistics?, bias_compensation?, layers?, tune?, tasks?}.",
                                valueName: "json"))
     var variants: String?
-    @Option(help: "A JSON file with the sweep's fields (model, methods, sparsities, seeds, tasks, limit, document_limit, protocol, seq_len, calibration, bench_seconds, bench_rounds, tune, allocations, statistics, bias_compensation, layers, variants).")
+    @Option(help: "A JSON file with the sweep's fields (model, methods, sparsities, seeds, tasks, limit, document_limit, protocol, seq_len, calibration, bench_seconds, bench_rounds, tune, allocations, statistics, bias_compensation, layers, variants, compute).")
     var config: String?
     @Flag(help: "The demonstration sweep: bip and wanda-sp at 0.2 on every task with --limit 30, report in reports/demo.") var demo = false
     @Option(help: "The sweep's name (default: derived from its configuration).") var name: String?
@@ -94,7 +96,7 @@ struct SweepCommand: ParsableCommand {
         let given: [String: String?] = [
             "model": model, "methods": methods, "sparsities": sparsities, "seeds": seeds, "tasks": tasks,
             "limit": limit.map(String.init), "document-limit": documentLimit.map(String.init), "variants": variants, "protocol": evalProtocol, "seq-len": seqLen.map(String.init), "calibration": calibration,
-            "bench-seconds": benchSeconds.map { "\($0)" }, "bench-rounds": benchRounds.map(String.init), "shard-size": shardSize.map(String.init), "tune": tune ? "" : nil,
+            "bench-seconds": benchSeconds.map { "\($0)" }, "bench-rounds": benchRounds.map(String.init), "shard-size": shardSize.map(String.init), "compute": compute, "tune": tune ? "" : nil,
             "tune-data": tuneData, "tune-max-steps": tuneMaxSteps.map(String.init), "tune-batch": tuneBatch.map(String.init),
             "allocations": allocations, "statistics": statistics, "bias-compensation": biasCompensation, "layers": layers,
         ]

@@ -24,7 +24,7 @@ final class SweepOptionTableTests: XCTestCase {
             SweepConfig(model: "smollm2-135m", methods: ["flap"], sparsities: [0.5], tasks: TaskCatalog.names),
             SweepConfig(model: "smollm2-135m", methods: ["bip", "flap"], sparsities: [0.2], tasks: ["wikitext2"],
                         allocations: [.uniform, .globalRaw], statistics: [.oneShot, .sequential], biasCompensation: [true, false],
-                        layers: [.range(2..<28), .all]),
+                        layers: [.range(2..<28), .all], compute: .bf16),
         ]
         for config in configs {
             let line = SweepCommandLine.text(config, name: "n")

@@ -29,7 +29,7 @@ final class LMEvalFilesTests: XCTestCase {
                                  limit: 3, benchSeconds: 0.5, benchRounds: 2)
         let store = try ResultStore(path: folder.appendingPathComponent("a.sqlite").path)
         let sweep = try store.plan(name: "s", config: config.json, jobs: config.jobs, at: "2026-01-01T00:00:00Z")
-        let probe: ThroughputProbe = { _, against, _ in
+        let probe: ThroughputProbe = { _, against, _, _ in
             ThroughputFigures(tokensPerSecond: 100, againstTokensPerSecond: against == nil ? nil : 100, peakMemoryBytes: 1000)
         }
         let summary = try SweepWorker(store: store, sweep: sweep, config: config, data: data, cache: PrunedModelCache(home: folder),

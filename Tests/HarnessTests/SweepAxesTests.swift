@@ -78,7 +78,7 @@ final class SweepAxesTests: XCTestCase {
                                  biasCompensation: [false, true])
         try config.validate()
         let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
-        let probe: ThroughputProbe = { _, against, _ in
+        let probe: ThroughputProbe = { _, against, _, _ in
             ThroughputFigures(tokensPerSecond: 100, againstTokensPerSecond: against == nil ? nil : 100, peakMemoryBytes: 1)
         }
         let cache = PrunedModelCache(home: folder)

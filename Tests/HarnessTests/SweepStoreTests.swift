@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import Harness
+import Runtime
 import XCTest
 
 /// The sweep tables: the plan, job updates, failed-job reset, and the newest result per key with
@@ -59,6 +60,25 @@ final class SweepStoreTests: XCTestCase {
         XCTAssertEqual(ppl.key.method, "dense")
         XCTAssertEqual(ppl.key.modelSHA256, "pruned-sha", "a run outside a sweep is keyed by its own model")
         XCTAssertEqual(try store.newestResults(sweep: "other").count, 0)
+    }
+
+    /// A bf16 run's results have keys of their own (the gate never compares them with fp32's);
+    /// an fp32 run's key is the one it had before the precision was stored.
+    func testTheComputePrecisionIsPartOfTheResultKey() throws {
+        let store = try ResultStore(path: folder.appendingPathComponent("c.sqlite").path)
+        for compute in [nil, #""compute":"bf16","#] {
+            let options = "{" + (compute ?? "") + #""data":"/d","limit":3,"seq_len":128,"tasks":["wikitext2"]}"#
+            let id = try store.insert(EvalRun(modelPath: "/p", modelSHA256: "sha", parameters: 1, evalProtocol: "llm-pruner",
+                                              options: options, bipVersion: "0", bipCommit: nil, host: "h", startedAt: "t")).id!
+            try store.record([TaskMetric(runID: id, task: "wikitext2", metric: "ppl", value: 40, stderr: nil, n: 300, detail: nil)], samples: [])
+        }
+        let keys = try store.newestResults().map(\.key)
+        XCTAssertEqual(keys.map(\.compute), [nil, .bf16])
+        XCTAssertEqual(keys[0], ResultKey(modelSHA256: "sha", method: "dense", sparsity: 0, seed: 0, evalProtocol: "llm-pruner",
+                                          limit: 3, task: "wikitext2", metric: "ppl"))
+        XCTAssertEqual(keys[1].label, "dense wikitext2 ppl (limit 3) (bf16)")
+        let encoded = try JSONEncoder().encode(keys[1])
+        XCTAssertEqual(try JSONDecoder().decode(ResultKey.self, from: encoded), keys[1])
     }
 
     /// A database of the v2 schema, where a tuned variant was its method with " w/ tune", opens

@@ -26,7 +26,7 @@ final class SweepWorkerTests: XCTestCase {
         let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
         let sweep = try store.plan(name: "s", config: config.json, jobs: config.jobs, at: "t")
         // Dense alone: 100 tokens/s; a pruned model: 150 against the dense model's 120.
-        let probe: ThroughputProbe = { path, against, seconds in
+        let probe: ThroughputProbe = { path, against, seconds, _ in
             XCTAssertEqual(seconds, 0.5)
             guard let against else { return ThroughputFigures(tokensPerSecond: 100, againstTokensPerSecond: nil, peakMemoryBytes: 1000) }
             XCTAssertEqual(against, model)

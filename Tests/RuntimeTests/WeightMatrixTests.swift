@@ -52,4 +52,54 @@ final class WeightMatrixTests: XCTestCase {
         XCTAssertEqual(mixed.element, .float32)
         XCTAssertEqual(mixed.floats, [1, 2, 3, 4, 5, 6, 7, 8, 9])
     }
+
+    // MARK: packed for BF16 compute
+
+    private func skipWithoutBFloat16() throws {
+        try XCTSkipUnless(ComputePrecision.bf16.isAvailable, "oneDNN has no BF16 matmul on this CPU (no AVX-512)")
+    }
+
+    /// A packed matrix holds its elements rounded to BF16, reads them back, and its product is
+    /// the Double product of the rounded weights and the rounded activations (Float32 sums).
+    func testAPackedMatrixHoldsBFloat16ElementsAndMultipliesRoundedActivations() throws {
+        try skipWithoutBFloat16()
+        let rows = 96, columns = 160, m = 7
+        let values = (0..<(rows * columns)).map { Float(sin(Double($0) * 0.37)) * 0.1 }
+        let packed = try WeightMatrix(values, rows: rows, columns: columns).packedForBFloat16()
+        XCTAssertTrue(packed.isPackedForBFloat16)
+        XCTAssertEqual(packed.element, .bfloat16)
+        let rounded = values.map { WeightMatrix.float(WeightMatrix.bitPattern($0, .bfloat16), .bfloat16) }
+        XCTAssertEqual(packed.floats, rounded)
+        XCTAssertEqual(packed[123], rounded[123])
+        XCTAssertEqual(packed, WeightMatrix(bits: values.map { WeightMatrix.bitPattern($0, .bfloat16) }, element: .bfloat16, rows: rows, columns: columns))
+
+        let a = (0..<(m * columns)).map { Float(cos(Double($0) * 0.11)) }
+        let roundedA = a.map { WeightMatrix.float(WeightMatrix.bitPattern($0, .bfloat16), .bfloat16) }
+        for beta: Float in [0, 1] {
+            var c = (0..<(m * rows)).map { Float($0 % 7) }
+            let start = c
+            a.withUnsafeBufferPointer { packed.product($0.baseAddress!, m: m, into: &c, ldc: rows, beta: beta) }
+            for i in 0..<m {
+                for j in 0..<rows {
+                    var exact = Double(beta) * Double(start[i * rows + j]), magnitude = 0.0
+                    for p in 0..<columns {
+                        exact += Double(roundedA[i * columns + p]) * Double(rounded[j * columns + p])
+                        magnitude += abs(Double(roundedA[i * columns + p]) * Double(rounded[j * columns + p]))
+                    }
+                    XCTAssertEqual(Double(c[i * rows + j]), exact, accuracy: 1e-5 * (magnitude + 1), "beta \(beta) (\(i), \(j))")
+                }
+            }
+        }
+    }
+
+    func testWritingAnElementUnpacksAndEmptyMatricesStayUnpacked() throws {
+        try skipWithoutBFloat16()
+        var packed = try WeightMatrix([1, 2, 3, 4, 5, 6], rows: 2, columns: 3).packedForBFloat16()
+        packed[4] = -1.5
+        XCTAssertFalse(packed.isPackedForBFloat16)
+        XCTAssertEqual(packed.floats, [1, 2, 3, 4, -1.5, 6])
+        XCTAssertEqual(packed.selectingRows([1]).floats, [4, -1.5, 6])
+        let empty = try WeightMatrix([], rows: 64, columns: 0).packedForBFloat16()
+        XCTAssertFalse(empty.isPackedForBFloat16)
+    }
 }

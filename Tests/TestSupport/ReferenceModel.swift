@@ -14,12 +14,16 @@ public struct ReferenceModel {
     }
 
     var d: Int, headDim: Int, vocabulary: Int, eps: Double, ropeBase: Double
+    /// Whether the projections (not the LM head) run as `--compute bf16` specifies: their weights
+    /// and their inputs rounded to BF16 (nearest even), the sums exact.
+    var bfloat16 = false
     var embedding: [Double], head: [Double], outputNorm: [Double]
     var layers: [Layer]
 
     /// The model, with `lora`'s adapters (their parameters `loraValues`, default the LoRA's own)
     /// merged into the weights in Float64.
-    public init(_ model: LlamaModel, lora: LoRA? = nil, loraValues: [Double]? = nil) {
+    public init(_ model: LlamaModel, lora: LoRA? = nil, loraValues: [Double]? = nil, bfloat16: Bool = false) {
+        self.bfloat16 = bfloat16
         d = model.config.hiddenSize
         headDim = model.config.headDim
         vocabulary = model.config.vocabularySize
@@ -34,6 +38,13 @@ public struct ReferenceModel {
                   output: l.output.weight.floats.map(Double.init), gateUp: l.gateUp.weight.floats.map(Double.init),
                   down: l.down.weight.floats.map(Double.init), kvHeadOfQueryHead: l.kvHeadOfQueryHead,
                   kvHeads: l.kvHeads, ffnWidth: l.ffnWidth)
+        }
+        if bfloat16 {
+            for l in layers.indices {
+                for keyPath in [\Layer.qkv, \Layer.output, \Layer.gateUp, \Layer.down] {
+                    layers[l][keyPath: keyPath] = layers[l][keyPath: keyPath].map(Self.bfloat16)
+                }
+            }
         }
         guard let lora else { return }
         let v = loraValues ?? lora.values.map(Double.init)
@@ -85,6 +96,20 @@ public struct ReferenceModel {
         return x.indices.map { x[$0] * s * g[$0] }
     }
 
+    /// `x` as Float32, rounded to the nearest BF16 (ties to even), written out here rather than
+    /// taken from the runtime.
+    static func bfloat16(_ x: Double) -> Double {
+        let bits = Float(x).bitPattern
+        let lower = bits & 0xFFFF, upper = bits & 0xFFFF_0000
+        let roundsUp = lower > 0x8000 || (lower == 0x8000 && upper & 0x1_0000 != 0)
+        return Double(Float(bitPattern: roundsUp ? upper &+ 0x1_0000 : upper))
+    }
+
+    /// A projection: `linear` on BF16-rounded inputs when the model runs in BF16.
+    func project(_ x: [Double], _ w: [Double], out: Int) -> [Double] {
+        Self.linear(bfloat16 ? x.map(Self.bfloat16) : x, w, out: out)
+    }
+
     static func linear(_ x: [Double], _ w: [Double], out: Int) -> [Double] {
         let n = x.count
         return (0..<out).map { o in (0..<n).reduce(0) { $0 + w[o * n + $1] * x[$1] } }
@@ -110,7 +135,7 @@ public struct ReferenceModel {
         let n = xs.count
         for layer in layers {
             let qWidth = layer.kvHeadOfQueryHead.count * headDim, kvWidth = layer.kvHeads * headDim
-            var qkv = xs.map { Self.linear(Self.rmsNorm($0, layer.attentionNorm, eps: eps), layer.qkv, out: qWidth + 2 * kvWidth) }
+            var qkv = xs.map { project(Self.rmsNorm($0, layer.attentionNorm, eps: eps), layer.qkv, out: qWidth + 2 * kvWidth) }
             for t in 0..<n {
                 if let b = layer.qkvBias { for i in b.indices { qkv[t][i] += b[i] } }
                 for h in 0..<(layer.kvHeadOfQueryHead.count + layer.kvHeads) { rope(&qkv[t], at: h * headDim, position: t) }
@@ -134,11 +159,11 @@ public struct ReferenceModel {
                 }
             }
             for t in 0..<n {
-                let o = Self.linear(attention[t], layer.output, out: d)
+                let o = project(attention[t], layer.output, out: d)
                 for i in 0..<d { xs[t][i] += o[i] }
-                let gu = Self.linear(Self.rmsNorm(xs[t], layer.ffnNorm, eps: eps), layer.gateUp, out: 2 * layer.ffnWidth)
+                let gu = project(Self.rmsNorm(xs[t], layer.ffnNorm, eps: eps), layer.gateUp, out: 2 * layer.ffnWidth)
                 let h = (0..<layer.ffnWidth).map { gu[$0] / (1 + exp(-gu[$0])) * gu[layer.ffnWidth + $0] }
-                let down = Self.linear(h, layer.down, out: d)
+                let down = project(h, layer.down, out: d)
                 for i in 0..<d { xs[t][i] += down[i] }
             }
         }

@@ -19,9 +19,12 @@ public struct ResultKey: Codable, Hashable, Sendable, Comparable {
     /// The sweep's document limit (every window); nil (absent) when not set, so the keys of
     /// results without it are those they had before it existed.
     public var documentLimit: Int?
+    /// The arithmetic of the evaluation; nil (absent): `fp32`, so the keys of results without it
+    /// are those they had before it existed.
+    public var compute: ComputePrecision?
 
     enum CodingKeys: String, CodingKey {
-        case method, sparsity, seed, limit, task, metric, pruning
+        case method, sparsity, seed, limit, task, metric, pruning, compute
         case modelSHA256 = "model_sha256", evalProtocol = "protocol", documentLimit = "document_limit"
     }
 
@@ -29,6 +32,7 @@ public struct ResultKey: Codable, Hashable, Sendable, Comparable {
         let shown = pruning.map { "\(method) (\($0.label))" } ?? method
         let how = method == "dense" ? "dense" : String(format: "%@ @ %.2f seed %lld", shown, sparsity, seed)
         return "\(how) \(task) \(metric)" + (limit.map { " (limit \($0))" } ?? "") + (documentLimit.map { " (documents \($0))" } ?? "")
+            + (compute.map { " (\($0.rawValue))" } ?? "")
     }
 
     public static func < (a: ResultKey, b: ResultKey) -> Bool {
@@ -37,6 +41,7 @@ public struct ResultKey: Codable, Hashable, Sendable, Comparable {
         }
         if a.pruning != b.pruning { return (a.pruning?.key ?? "") < (b.pruning?.key ?? "") }
         if a.documentLimit != b.documentLimit { return (a.documentLimit ?? -1) < (b.documentLimit ?? -1) }
+        if a.compute != b.compute { return (a.compute?.rawValue ?? "") < (b.compute?.rawValue ?? "") }
         return (a.evalProtocol, a.limit ?? -1, a.task, a.metric) < (b.evalProtocol, b.limit ?? -1, b.task, b.metric)
     }
 }
@@ -110,7 +115,7 @@ extension ResultStore {
             modelSHA256: options["source_sha256"] as? String ?? run.modelSHA256, method: method,
             sparsity: options["sparsity"] as? Double ?? 0, seed: (options["seed"] as? NSNumber)?.int64Value ?? 0,
             evalProtocol: run.evalProtocol, limit: options["limit"] as? Int, task: "", metric: "",
-            pruning: stored?.sweep?.pruning, documentLimit: stored?.documentLimit)
+            pruning: stored?.sweep?.pruning, documentLimit: stored?.documentLimit, compute: stored?.compute)
         var bases = [base]
         for job in sharing[id] ?? [] {
             var shared = base

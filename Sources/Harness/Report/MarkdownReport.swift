@@ -24,7 +24,8 @@ struct MarkdownReport {
         let limit = config.limit.map { "the first \($0) documents of each zero-shot task and the first \($0) windows of \(config.seqLen) tokens of each perplexity corpus" }
             ?? config.documentLimit.map { "the first \($0) documents of each zero-shot task and every window of each perplexity corpus" }
             ?? "every document and every window"
-        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol.rawValue)`; calibration `\(config.calibration)`\(config.jobs.contains { $0.method.hasPrefix("llm-pruner") } ? " (`llm-pruner-*`: their own, `c4:10x64`)" : ""); seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
+        let compute = config.compute.map { "; compute `\($0.rawValue)` (docs/evaluation-protocol.md, \"Compute precision\")" } ?? ""
+        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol.rawValue)`\(compute); calibration `\(config.calibration)`\(config.jobs.contains { $0.method.hasPrefix("llm-pruner") } ? " (`llm-pruner-*`: their own, `c4:10x64`)" : ""); seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
                      + "Planned \(results.sweep.createdAt); \(results.jobs.count { $0.status == .done }) of \(results.jobs.count) jobs done"
                      + (results.jobs.contains { $0.status == .failed } ? ", \(results.jobs.count { $0.status == .failed }) failed (listed at the end)." : "."))
         if let tune = config.tune {
@@ -269,7 +270,7 @@ struct MarkdownReport {
         } else {
             lines.append("- Model: `\(results.config.model)`.")
         }
-        lines.append("- Protocol: `\(results.config.evalProtocol.rawValue)`; perplexity windows of \(results.config.seqLen) tokens; calibration `\(results.config.calibration)`.")
+        lines.append("- Protocol: `\(results.config.evalProtocol.rawValue)`\(results.config.compute.map { "; compute `\($0.rawValue)`" } ?? ""); perplexity windows of \(results.config.seqLen) tokens; calibration `\(results.config.calibration)`.")
         let runs = results.jobs.compactMap { $0.evalRunID }.compactMap { results.runs[$0] }
         let builds = Set(runs.map { "bip \($0.bipVersion), checkout at commit \($0.bipCommit ?? "unknown")" }).sorted()
         lines.append("- Made by: " + (builds.isEmpty ? "-" : builds.joined(separator: "; ")) + " (the commit bip was built from; for runs made before builds recorded it, the checkout's HEAD when the run started).")

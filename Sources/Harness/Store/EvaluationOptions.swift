@@ -4,7 +4,8 @@ import Runtime
 import Tasks
 
 /// How an evaluation run was made, stored as its `options` (sorted-key JSON): the tasks, the
-/// limit, the perplexity window and the data directory, and for a sweep's run what it evaluated.
+/// limit, the perplexity window, the data directory and the compute precision, and for a sweep's
+/// run what it evaluated.
 public struct EvaluationOptions: Codable, Equatable, Sendable {
     public var tasks: [String]
     /// The first N documents / windows of each task; nil (stored as null): all.
@@ -14,6 +15,9 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
     public var documentLimit: Int?
     public var seqLen: Int
     public var data: String
+    /// The arithmetic of the model's projections; nil (not stored): `fp32`, so such a run's
+    /// options read as before it existed.
+    public var compute: ComputePrecision?
     /// Present when the run is a sweep's job.
     public var sweep: Sweep?
 
@@ -40,12 +44,14 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
         }
     }
 
-    public init(tasks: [String], limit: Int?, documentLimit: Int? = nil, seqLen: Int, data: String, sweep: Sweep? = nil) {
+    public init(tasks: [String], limit: Int?, documentLimit: Int? = nil, seqLen: Int, data: String,
+                compute: ComputePrecision = .fp32, sweep: Sweep? = nil) {
         (self.tasks, self.limit, self.documentLimit, self.seqLen, self.data, self.sweep) = (tasks, limit, documentLimit, seqLen, data, sweep)
+        self.compute = compute == .fp32 ? nil : compute
     }
 
     enum CodingKeys: String, CodingKey {
-        case tasks, limit, data, sweep
+        case tasks, limit, data, sweep, compute
         case seqLen = "seq_len", documentLimit = "document_limit"
     }
 
@@ -56,6 +62,7 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
         documentLimit = try c.decodeIfPresent(Int.self, forKey: .documentLimit)
         seqLen = try c.decode(Int.self, forKey: .seqLen)
         data = try c.decode(String.self, forKey: .data)
+        compute = try c.decodeIfPresent(ComputePrecision.self, forKey: .compute)
         sweep = c.contains(.sweep) ? try Sweep(from: decoder) : nil
     }
 
@@ -67,6 +74,7 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
         try c.encodeIfPresent(documentLimit, forKey: .documentLimit)
         try c.encode(seqLen, forKey: .seqLen)
         try c.encode(data, forKey: .data)
+        try c.encodeIfPresent(compute, forKey: .compute)
         try sweep?.encode(to: encoder)
     }
 

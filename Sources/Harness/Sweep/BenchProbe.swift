@@ -8,10 +8,11 @@ import Tasks
 public enum BenchProbe {
     public static func childProcess(data: DataDirectory) -> ThroughputProbe {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return { path, against, seconds in
+        return { path, against, seconds, compute in
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["bench", "--model", path, "--seconds", String(seconds), "--no-sgemm", "--json", "--data", data.url.path]
+            process.arguments = ["bench", "--model", path, "--seconds", String(seconds), "--no-sgemm", "--json", "--data", data.url.path,
+                                 "--compute", compute.rawValue]
                 + (against.map { ["--against", $0] } ?? [])
             let out = Pipe(), err = Pipe()
             process.standardOutput = out

@@ -62,13 +62,15 @@ public struct SweepConfig: Codable, Equatable, Sendable {
     /// Each task's documents (or windows) in units of work of this many, which workers evaluate
     /// on their own (`TaskShard`); nil: one unit per task. The metrics do not depend on it.
     public var shardSize: Int?
+    /// The arithmetic of every evaluation (pruning is always Float32); nil: `fp32`.
+    public var compute: ComputePrecision?
 
     public init(model: String, methods: [String], sparsities: [Double], seeds: [UInt64] = [0], tasks: [String],
                 limit: Int? = nil, evalProtocol: EvalProtocol = .llmPruner, seqLen: Int = 128,
                 calibration: String = CalibrationSource.standard.description, benchSeconds: Double = 3, benchRounds: Int = 1,
                 tune: SweepTune? = nil, allocations: [Allocation]? = nil, statistics: [StatisticsPass]? = nil,
                 biasCompensation: [Bool]? = nil, layers: [LayerSelection]? = nil, documentLimit: Int? = nil,
-                variants: [SweepVariant]? = nil, shardSize: Int? = nil) {
+                variants: [SweepVariant]? = nil, shardSize: Int? = nil, compute: ComputePrecision? = nil) {
         self.model = model
         self.methods = methods
         self.sparsities = sparsities
@@ -88,10 +90,11 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         self.documentLimit = documentLimit
         self.variants = variants
         self.shardSize = shardSize
+        self.compute = compute
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, methods, sparsities, seeds, tasks, limit, calibration, tune, allocations, statistics, layers, variants
+        case model, methods, sparsities, seeds, tasks, limit, calibration, tune, allocations, statistics, layers, variants, compute
         case biasCompensation = "bias_compensation", documentLimit = "document_limit", shardSize = "shard_size"
         case evalProtocol = "protocol", seqLen = "seq_len", benchSeconds = "bench_seconds", benchRounds = "bench_rounds"
     }
@@ -120,6 +123,7 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         biasCompensation = try c.decodeIfPresent([Bool].self, forKey: .biasCompensation)
         layers = try c.decodeIfPresent([LayerSelection].self, forKey: .layers)
         shardSize = try c.decodeIfPresent(Int.self, forKey: .shardSize)
+        compute = try c.decodeIfPresent(ComputePrecision.self, forKey: .compute)
     }
 
     /// Reads a `--config` file; a bad file is an error naming it.

@@ -74,6 +74,12 @@ public struct SweepOption: Sendable {
                     set: { $0.biasCompensation = try list($1, "bias-compensation") { ["on": true, "off": false][$0] } }),
         SweepOption("layers", value: { $0.layers?.map(\.description).joined(separator: ",") },
                     set: { $0.layers = try list($1, "layers") { try? LayerSelection(parsing: $0) } }),
+        SweepOption("compute", value: { $0.compute?.rawValue }, set: { config, value in
+            guard let compute = ComputePrecision(rawValue: value) else {
+                throw SweepUsageError("--compute: '\(value)' is not one of \(ComputePrecision.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            config.compute = compute == .fp32 ? nil : compute
+        }),
         SweepOption("shard-size", value: { $0.shardSize.map(String.init) }, set: { $0.shardSize = try number($1, "shard-size", Int.init) }),
         SweepOption("variants", value: { $0.variants?.sortedKeyJSON() },
                     set: { $0.variants = try number($1, "variants") { try? JSONDecoder().decode([SweepVariant].self, from: Data($0.utf8)) } }),

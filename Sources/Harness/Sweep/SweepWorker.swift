@@ -157,8 +157,7 @@ public final class SweepWorker {
         let job = claim.job, spec = job.spec
         var detail = job.pruneDetail
         let source = try sweep.models.dense()
-        let loaded = try sweep.models.model(spec, detail: &detail)
-        sweep.keep(loaded, for: job)
+        let loaded = try sweep.keep(sweep.models.model(spec, detail: &detail), for: job)
         let evaluation = sweep.evaluation(of: loaded)
         let tasks = sweep.config.tasks(of: spec)
         let taskItems = try tasks.map { (task: $0, count: try sweep.items(of: $0, evaluation).count) }
@@ -166,7 +165,7 @@ public final class SweepWorker {
         if job.evalRunID == nil {
             let options = EvaluationOptions(
                 tasks: tasks, limit: sweep.config.limit, documentLimit: sweep.config.documentLimit, seqLen: sweep.config.seqLen,
-                data: sweep.data.url.path,
+                data: sweep.data.url.path, compute: sweep.config.compute ?? .fp32,
                 sweep: .init(name: sweep.name, method: spec.methodAndTune, sparsity: spec.sparsity, seed: spec.seed,
                              sourceSHA256: source.sha256, evalProtocol: sweep.config.evalProtocol,
                              calibration: try sweep.models.calibration(of: spec), tune: spec.tuned ? sweep.config.tune : nil,
@@ -220,7 +219,7 @@ public final class SweepWorker {
         guard let probe, config.benchSeconds > 0, let path = job.modelPath else { return nil }
         var own: [Double] = [], other: [Double] = [], peak = 0
         for _ in 0..<config.benchRounds {
-            let figures = try probe(path, job.isDense ? nil : dense, config.benchSeconds)
+            let figures = try probe(path, job.isDense ? nil : dense, config.benchSeconds, config.compute ?? .fp32)
             own.append(figures.tokensPerSecond)
             other.append(figures.againstTokensPerSecond ?? figures.tokensPerSecond)
             peak = max(peak, figures.peakMemoryBytes)
@@ -295,14 +294,18 @@ final class SweepContext {
         return loaded
     }
 
-    func keep(_ model: LoadedModel, for job: SweepJob) { last = (job.id!, model) }
+    /// Keeps `model`, prepared for the sweep's compute, as the model of `job`'s units.
+    func keep(_ model: LoadedModel, for job: SweepJob) throws -> LoadedModel {
+        var model = model
+        try model.prepare(for: config.compute ?? .fp32)
+        last = (job.id!, model)
+        return model
+    }
 
     /// The model of `job`, made by its model unit (here or by another worker: from the cache).
     func model(of job: SweepJob) throws -> LoadedModel {
         if let last, last.jobID == job.id { return last.model }
         var detail = job.pruneDetail
-        let model = try models.model(job.spec, detail: &detail)
-        keep(model, for: job)
-        return model
+        return try keep(models.model(job.spec, detail: &detail), for: job)
     }
 }

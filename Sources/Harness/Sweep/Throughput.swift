@@ -21,5 +21,7 @@ public struct ThroughputFigures: Sendable, Equatable {
 }
 
 /// Measures the model at a path (a model file or directory) for about `seconds`, in turn with the
-/// model at `against` when given, so that machine noise cancels in the ratio.
-public typealias ThroughputProbe = @Sendable (_ modelPath: String, _ against: String?, _ seconds: Double) throws -> ThroughputFigures
+/// model at `against` when given, so that machine noise cancels in the ratio, both prepared for
+/// `compute`.
+public typealias ThroughputProbe = @Sendable (_ modelPath: String, _ against: String?, _ seconds: Double,
+                                              _ compute: ComputePrecision) throws -> ThroughputFigures

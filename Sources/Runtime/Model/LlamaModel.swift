@@ -1,4 +1,5 @@
-/// A LLaMA-family decoder-only model held in Float32: token embedding, decoder layers, final
+/// A LLaMA-family decoder-only model: token embedding, decoder layers (their projection weights
+/// Float32, 2-byte, or packed for BF16 compute: `WeightMatrix`), final
 /// norm and LM head (`lmHead == nil` means tied to the embedding).
 public struct LlamaModel: Sendable {
     public var config: ModelConfig

@@ -6,7 +6,7 @@ public struct LoadedModel: Sendable {
     public let path: String
     /// The file holding the weights (the GGUF, or a directory's safetensors); its sha256 identifies the model.
     public let weightsFile: String
-    public let model: LlamaModel
+    public private(set) var model: LlamaModel
     public let tokenizer: any Tokenizer
 
     public init(path: String, weightsFile: String? = nil, model: LlamaModel, tokenizer: any Tokenizer) {
@@ -33,6 +33,11 @@ public struct LoadedModel: Sendable {
         ModelDirectory.isModelDirectory(path)
             ? try GGUFFile(path: URL(fileURLWithPath: path).appendingPathComponent(TokenizerFile.fileName).path)
             : try GGUFFile(path: path)
+    }
+
+    /// The model prepared for `compute` (see `LlamaModel.prepare(for:)`).
+    public mutating func prepare(for compute: ComputePrecision) throws {
+        try model.prepare(for: compute)
     }
 
     /// The sha256 of the weights file (reads the whole file).

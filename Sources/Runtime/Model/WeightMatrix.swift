@@ -1,9 +1,11 @@
 import Kernels
 
-/// The weight of a linear map, `[rows, columns]` row-major, held either as Float32 or in the
-/// 2-byte form a checkpoint stores it in (F16 or BF16). A 2-byte matrix takes half the memory of
-/// Float32 (a 7B model fits in about 14 GB instead of 27); products convert it to Float32 a tile
-/// of rows at a time, just before the tile's BLAS call, so Float32 stays the compute type.
+/// The weight of a linear map, `[rows, columns]` row-major, held as Float32, in the 2-byte form a
+/// checkpoint stores it in (F16 or BF16), or packed for BF16 compute. A 2-byte matrix takes half
+/// the memory of Float32 (a 7B model fits in about 14 GB instead of 27); products convert it to
+/// Float32 a tile of rows at a time, just before the tile's BLAS call, so Float32 stays the compute
+/// type. A packed matrix (`packedForBFloat16()`, for `--compute bf16`) holds only BF16 values in
+/// oneDNN's blocked layout, and its products round the activations to BF16.
 public struct WeightMatrix: Sendable, Equatable {
     /// How the elements are stored.
     public enum Element: String, Sendable {
@@ -12,13 +14,18 @@ public struct WeightMatrix: Sendable, Equatable {
         public var byteCount: Int { self == .float32 ? 4 : 2 }
     }
 
+    private enum Storage: Sendable {
+        case float32([Float])
+        /// The elements' bit patterns, F16 or BF16.
+        case twoByte([UInt16])
+        case packedBFloat16(BFloat16Matmul)
+    }
+
     public let rows: Int
     public let columns: Int
+    /// The elements' type: `.bfloat16` for a packed matrix.
     public let element: Element
-    /// The elements when `element == .float32`, else empty.
-    private var values: [Float]
-    /// The elements' bit patterns when `element` is `.float16` or `.bfloat16`, else empty.
-    private var bits: [UInt16]
+    private var storage: Storage
 
     /// A Float32 matrix.
     public init(_ values: [Float], rows: Int, columns: Int) {
@@ -26,8 +33,7 @@ public struct WeightMatrix: Sendable, Equatable {
         self.rows = rows
         self.columns = columns
         element = .float32
-        self.values = values
-        bits = []
+        storage = .float32(values)
     }
 
     /// A 2-byte matrix from the elements' bit patterns (`element` is `.float16` or `.bfloat16`).
@@ -37,8 +43,7 @@ public struct WeightMatrix: Sendable, Equatable {
         self.rows = rows
         self.columns = columns
         self.element = element
-        values = []
-        self.bits = bits
+        storage = .twoByte(bits)
     }
 
     public var count: Int { rows * columns }
@@ -46,17 +51,71 @@ public struct WeightMatrix: Sendable, Equatable {
     /// Bytes the elements take in memory.
     public var byteCount: Int { count * element.byteCount }
 
-    /// Element `index` of the row-major storage, as Float32.
+    /// Whether the matrix is packed for BF16 compute.
+    public var isPackedForBFloat16: Bool {
+        if case .packedBFloat16 = storage { return true }
+        return false
+    }
+
+    /// The matrix packed for BF16 compute: its elements rounded to BF16 (nearest even; BF16
+    /// elements stay as they are) and reordered into oneDNN's layout, nothing else kept. An empty
+    /// matrix (a layer pruned to nothing) stays as it is. Throws where oneDNN has no BF16 matmul
+    /// for the CPU.
+    public func packedForBFloat16() throws -> WeightMatrix {
+        if count == 0 || isPackedForBFloat16 { return self }
+        let matmul: BFloat16Matmul
+        if case .twoByte(let bits) = storage, element == .bfloat16 {
+            matmul = try BFloat16Matmul(bits: bits, rows: rows, columns: columns)
+        } else {
+            matmul = try withFloats { try BFloat16Matmul(values: $0, rows: rows, columns: columns) }
+        }
+        return WeightMatrix(rows: rows, columns: columns, element: .bfloat16, storage: .packedBFloat16(matmul))
+    }
+
+    private init(rows: Int, columns: Int, element: Element, storage: Storage) {
+        (self.rows, self.columns, self.element, self.storage) = (rows, columns, element, storage)
+    }
+
+    /// The 2-byte elements' bit patterns (unpacked from oneDNN's layout for a packed matrix); nil
+    /// for a Float32 matrix.
+    private var twoByteBits: [UInt16]? {
+        switch storage {
+        case .float32: return nil
+        case .twoByte(let bits): return bits
+        case .packedBFloat16(let matmul):
+            do { return try matmul.bits() } catch { preconditionFailure("unpacking a BF16 matrix: \(error)") }
+        }
+    }
+
+    /// Element `index` of the row-major storage, as Float32. Reading an element of a packed
+    /// matrix unpacks it (slow); writing one leaves the matrix unpacked.
     public subscript(index: Int) -> Float {
-        get { element == .float32 ? values[index] : Self.float(bits[index], element) }
+        get {
+            switch storage {
+            case .float32(let values): return values[index]
+            case .twoByte(let bits): return Self.float(bits[index], element)
+            case .packedBFloat16: return Self.float(twoByteBits![index], element)
+            }
+        }
         set {
-            if element == .float32 { values[index] = newValue } else { bits[index] = Self.bitPattern(newValue, element) }
+            if case .packedBFloat16 = storage { storage = .twoByte(twoByteBits!) }
+            switch storage {
+            case .float32(var values):
+                storage = .twoByte([])
+                values[index] = newValue
+                storage = .float32(values)
+            case .twoByte(var bits):
+                storage = .twoByte([])
+                bits[index] = Self.bitPattern(newValue, element)
+                storage = .twoByte(bits)
+            case .packedBFloat16: preconditionFailure("unreachable: unpacked above")
+            }
         }
     }
 
     /// Every element as Float32, row-major.
     public var floats: [Float] {
-        if element == .float32 { return values }
+        if case .float32(let values) = storage { return values }
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             convert(rows: 0..<rows, into: buffer.baseAddress!)
             initialized = count
@@ -64,18 +123,21 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 
     /// Calls `body` with the elements as contiguous Float32: the storage itself for a Float32
-    /// matrix, a temporary converted copy for a 2-byte one.
+    /// matrix, a temporary converted copy otherwise.
     public func withFloats<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        if element == .float32 { return try values.withUnsafeBufferPointer(body) }
+        if case .float32(let values) = storage { return try values.withUnsafeBufferPointer(body) }
         return try floats.withUnsafeBufferPointer(body)
     }
 
     /// Writes rows `range` as Float32 to `out` (`range.count * columns` floats).
     public func convert(rows range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let start = range.lowerBound * columns, n = range.count * columns
-        switch element {
-        case .float32:
+        if case .float32(let values) = storage {
             values.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + start, count: n) }
+            return
+        }
+        let bits = twoByteBits!
+        switch element {
         case .bfloat16:
             bits.withUnsafeBufferPointer { b in
                 let src = b.baseAddress! + start
@@ -88,33 +150,41 @@ public struct WeightMatrix: Sendable, Equatable {
                     for i in 0..<n { out[i] = table[Int(src[i])] }
                 }
             }
+        case .float32: preconditionFailure("unreachable: Float32 storage handled above")
         }
     }
 
     /// `c[m, rows] = a[m, columns] · Wᵀ + beta * c`, spread over the cores. A 2-byte matrix is
-    /// converted one tile of rows at a time into a per-core Float32 buffer.
+    /// converted one tile of rows at a time into a per-core Float32 buffer. A packed matrix runs
+    /// oneDNN's BF16 matmul (`ldc == rows`, `beta` 0 or 1).
     public func product(_ a: UnsafePointer<Float>, m: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float) {
-        if element == .float32 {
+        switch storage {
+        case .float32(let values):
             values.withUnsafeBufferPointer { w in
                 Matmul.timesTransposed(a, lda: columns, m: m, k: columns, w.baseAddress!, ldw: columns, n: rows,
                                        c, ldc: ldc, beta: beta)
             }
-            return
-        }
-        guard m > 0, rows > 0 else { return }
-        let tileRows = max(16, (1 << 18) / max(columns, 1))   // about 1 MB of Float32 per tile
-        let tiles = (rows + tileRows - 1) / tileRows
-        let workers = min(Parallel.cores, tiles)
-        Parallel.forEach(workers) { w in
-            let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * columns)
-            defer { tile.deallocate() }
-            var t = w
-            while t < tiles {
-                let r0 = t * tileRows, r1 = min(rows, r0 + tileRows)
-                convert(rows: r0..<r1, into: tile)
-                Matmul.serial(a, lda: columns, m: m, k: columns, tile, ldb: columns, n: r1 - r0, transposeB: true,
-                              c + r0, ldc: ldc, beta: beta)
-                t += workers
+        case .packedBFloat16(let matmul):
+            precondition(ldc == rows && (beta == 0 || beta == 1), "a packed product writes whole rows, with beta 0 or 1")
+            // The weights were packed by the same oneDNN on the same CPU, so a failure here is
+            // oneDNN's own (out of memory), not the input's.
+            do { try matmul.product(a, m: m, into: c, accumulate: beta == 1) } catch { preconditionFailure("BF16 product: \(error)") }
+        case .twoByte:
+            guard m > 0, rows > 0 else { return }
+            let tileRows = max(16, (1 << 18) / max(columns, 1))   // about 1 MB of Float32 per tile
+            let tiles = (rows + tileRows - 1) / tileRows
+            let workers = min(Parallel.cores, tiles)
+            Parallel.forEach(workers) { w in
+                let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * columns)
+                defer { tile.deallocate() }
+                var t = w
+                while t < tiles {
+                    let r0 = t * tileRows, r1 = min(rows, r0 + tileRows)
+                    convert(rows: r0..<r1, into: tile)
+                    Matmul.serial(a, lda: columns, m: m, k: columns, tile, ldb: columns, n: r1 - r0, transposeB: true,
+                                  c + r0, ldc: ldc, beta: beta)
+                    t += workers
+                }
             }
         }
     }
@@ -127,9 +197,8 @@ public struct WeightMatrix: Sendable, Equatable {
             for r in chosen { out += source[(r * columns)..<((r + 1) * columns)] }
             return out
         }
-        return element == .float32
-            ? WeightMatrix(gather(values), rows: chosen.count, columns: columns)
-            : WeightMatrix(bits: gather(bits), element: element, rows: chosen.count, columns: columns)
+        if let bits = twoByteBits { return WeightMatrix(bits: gather(bits), element: element, rows: chosen.count, columns: columns) }
+        return WeightMatrix(gather(floats), rows: chosen.count, columns: columns)
     }
 
     /// The given columns, in the given order, in the same element type.
@@ -143,9 +212,8 @@ public struct WeightMatrix: Sendable, Equatable {
             }
             return out
         }
-        return element == .float32
-            ? WeightMatrix(gather(values), rows: rows, columns: chosen.count)
-            : WeightMatrix(bits: gather(bits), element: element, rows: rows, columns: chosen.count)
+        if let bits = twoByteBits { return WeightMatrix(bits: gather(bits), element: element, rows: rows, columns: chosen.count) }
+        return WeightMatrix(gather(floats), rows: rows, columns: chosen.count)
     }
 
     /// The matrices' rows one after the other; 2-byte storage is kept when all share it.
@@ -155,9 +223,16 @@ public struct WeightMatrix: Sendable, Equatable {
         let rows = parts.reduce(0) { $0 + $1.rows }
         let element = parts[0].element
         if element != .float32 && parts.allSatisfy({ $0.element == element }) {
-            return WeightMatrix(bits: parts.flatMap(\.bits), element: element, rows: rows, columns: columns)
+            return WeightMatrix(bits: parts.flatMap { $0.twoByteBits! }, element: element, rows: rows, columns: columns)
         }
         return WeightMatrix(parts.flatMap(\.floats), rows: rows, columns: columns)
+    }
+
+    /// Equal shapes, element types and elements (packed or not).
+    public static func == (a: WeightMatrix, b: WeightMatrix) -> Bool {
+        guard a.rows == b.rows, a.columns == b.columns, a.element == b.element else { return false }
+        if case .float32(let x) = a.storage, case .float32(let y) = b.storage { return x == y }
+        return a.twoByteBits == b.twoByteBits
     }
 
     static func float(_ bits: UInt16, _ element: Element) -> Float {
