@@ -49,8 +49,10 @@ final class ComputePrecisionRealModelTests: XCTestCase {
         print(String(format: "bf16 cost over %d windows of 128 (%d scored tokens): perplexity fp32 %.6f, bf16 %.6f (%+.4f%%); max |logit difference| %.4f",
                      windows.count, tokens, perplexity.fp32, perplexity.bf16, 100 * (perplexity.bf16 / perplexity.fp32 - 1), maxLogitDifference))
         // BF16 keeps 8 significant bits: each rounded weight and activation moves by up to 2^-9
-        // of itself; over the model's 30 layers this measured 0.03-0.1% of perplexity and logits
-        // within about 1 (of a range of about 40). The bounds leave room and catch a broken path.
+        // of itself. On the first 32 windows this measured +0.003% of perplexity and logits within
+        // 0.83; the bounds leave room and catch a broken path. Over all 2,382 windows the largest
+        // logit difference was 21 (docs/evaluation-protocol.md), so the logit bound holds for the
+        // default windows only.
         XCTAssertNotEqual(perplexity.bf16, perplexity.fp32)
         XCTAssertEqual(perplexity.bf16, perplexity.fp32, accuracy: 0.005 * perplexity.fp32)
         XCTAssertLessThan(maxLogitDifference, 2)
