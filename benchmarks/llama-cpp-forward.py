@@ -11,28 +11,21 @@ JSON also gives the rate of llama.cpp's forward alone. Prints one JSON line.
 IDS_JSON is `bip tokenize --json` output; windows are taken as pytorch-forward.py takes them.
 Benchmarks only; not run in CI.
 """
-import argparse, json, time
+import json, time
 
 import numpy as np
 import llama_cpp
 from llama_cpp import Llama
 
+import forward_workload
+
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("gguf")
-    parser.add_argument("ids_json")
-    parser.add_argument("--seq-len", type=int, default=128)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    args = forward_workload.arguments("the GGUF file bip reads").parse_args()
 
-    model = Llama(model_path=args.gguf, n_ctx=args.seq_len, n_batch=args.seq_len, n_ubatch=args.seq_len,
+    model = Llama(model_path=args.model, n_ctx=args.seq_len, n_batch=args.seq_len, n_ubatch=args.seq_len,
                   n_threads=args.threads, n_threads_batch=args.threads, logits_all=True, verbose=False)
-    with open(args.ids_json) as f:
-        ids = json.load(f)["ids"]
-    windows = [ids[i : i + args.seq_len] for i in range(0, len(ids) - args.seq_len + 1, args.seq_len)][:512]
-    assert windows, "too few ids for one window"
+    windows = forward_workload.windows(args.ids_json, args.seq_len)
 
     def run(window):
         model.reset()

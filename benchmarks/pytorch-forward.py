@@ -8,35 +8,29 @@ directory (`bip convert`), on CPU with a fixed number of threads. Prints one JSO
 IDS_JSON is `bip tokenize --json` output ({"ids": [...]}); windows of --seq-len ids are taken from
 it in order and reused cyclically, as `bip bench` does with WikiText2. Benchmarks only; not run in CI.
 """
-import argparse, json, time
+import json, time
 
 import torch
 from transformers import AutoModelForCausalLM
 
+import forward_workload
+
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("model_dir")
-    parser.add_argument("ids_json")
+    parser = forward_workload.arguments("a Hugging Face model directory (`bip convert`)")
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--seq-len", type=int, default=128)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     parser.add_argument("--layers", type=int, help="keep only the first N decoder layers")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     dtype = getattr(torch, args.dtype)
-    model = AutoModelForCausalLM.from_pretrained(args.model_dir, dtype=dtype)
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype)
     if args.layers is not None:
         model.model.layers = model.model.layers[: args.layers]
         model.config.num_hidden_layers = args.layers
     model.eval()
-    with open(args.ids_json) as f:
-        ids = json.load(f)["ids"]
-    windows = [ids[i : i + args.seq_len] for i in range(0, len(ids) - args.seq_len + 1, args.seq_len)][:512]
-    assert windows, "too few ids for one window"
+    windows = forward_workload.windows(args.ids_json, args.seq_len)
 
     position = 0
 
