@@ -65,8 +65,10 @@ extension ResultStore {
 
     /// Claims the first unit of sweep `sweepID`, in plan order, that is pending, or running under
     /// a lease that ran out or for a worker of this host that has ended; nil when there is none.
-    /// The claim holds for `lease` seconds, renewed by `renew`.
-    public func claimUnit(sweepID: Int64, worker: WorkerIdentity, lease: Double) throws -> UnitClaim? {
+    /// The claim holds for `lease` seconds, renewed by `renew`. `token` names the claim; a worker
+    /// that may be interrupted notes it before claiming (see `SweepInterruption.holding`), so that
+    /// a signal arriving just after the claim is written still hands the unit back.
+    public func claimUnit(sweepID: Int64, worker: WorkerIdentity, lease: Double, token: String = UUID().uuidString) throws -> UnitClaim? {
         // The workers of this host that hold claims and have ended, found outside the transaction.
         let localPIDs = try read { statements in
             try statements.query("SELECT DISTINCT pid FROM sweep_unit WHERE sweep_id = $1 AND status = 'running' AND host = $2",
@@ -100,7 +102,6 @@ extension ResultStore {
                     try settleJob(unit.jobID, statements)
                     continue
                 }
-                let token = UUID().uuidString
                 unit.status = .running
                 unit.attempts += 1
                 unit.error = nil

@@ -92,8 +92,13 @@ public final class SweepWorker {
                 break
             }
             var claimed: (UnitClaim, SweepContext)?
+            // Noted before the claim is written: a signal between the write and the unit's start
+            // still finds it and hands the unit back.
+            let token = UUID().uuidString
+            SweepInterruption.holding(token)
+            defer { SweepInterruption.holding(nil) }
             for sweep in sweeps {
-                if let claim = try store.claimUnit(sweepID: sweep.id, worker: identity, lease: lease) {
+                if let claim = try store.claimUnit(sweepID: sweep.id, worker: identity, lease: lease, token: token) {
                     claimed = (claim, sweep)
                     break
                 }
@@ -121,8 +126,6 @@ public final class SweepWorker {
 
     /// Runs one claimed unit with its lease renewed, and stores its result or its failure.
     private func run(_ claim: UnitClaim, of sweep: SweepContext, summary: inout Summary) throws {
-        SweepInterruption.holding(claim.token)
-        defer { SweepInterruption.holding(nil) }
         let keeper = LeaseKeeper(store: store, claim: claim, lease: lease)
         defer { keeper.stop() }
         let status = try SweepStatus(store: store, sweepID: sweep.id)
