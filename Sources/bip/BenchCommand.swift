@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try modelOptions.load(for: computeOption.compute)
+            let loaded = try modelOptions.load(for: train == nil ? computeOption.compute : nil)
             let textFile = DataDirectory.resolve(data).file("wikitext2/wikitext-2-raw-v1.test.joined.txt")
             guard let text = try? String(contentsOf: textFile, encoding: .utf8) else {
                 throw FileError(textFile.path, "cannot read the WikiText2 test text (set --data or $BIP_DATA)")
