@@ -26,9 +26,12 @@ for batch in "${batches[@]}"; do
         for precision in "${precisions[@]}"; do
             "$bip" bench --model "$model" --compute "$precision" --batch "$batch" --seconds "$seconds" --json --data "$data" 2>/dev/null |
                 python3 -c 'import json, sys; r = json.load(sys.stdin)
-print("batch %d round %s bip %s     %7.1f tokens/s  sgemm %.1f GFLOP/s in turn, ceiling %.0f tokens/s, reached %.1f%%, peak %.2f GB" % (
+packed = r.get("packed_matmul_gflops")
+print("batch %d round %s bip %s     %7.1f tokens/s  sgemm %.1f GFLOP/s in turn, ceiling %.0f tokens/s, reached %.1f%%%s, peak %.2f GB" % (
     r["batch"], sys.argv[1], sys.argv[2], r["tokens_per_second"], r["sgemm_gflops"], r["ceiling_tokens_per_second"],
-    100 * r["gflops"] / r["sgemm_gflops"], r["peak_memory_bytes"] / 1e9))' "$round" "$precision"
+    100 * r["gflops"] / r["sgemm_gflops"],
+    "" if packed is None else "; packed matmul %.1f GFLOP/s, reached %.1f%% of it" % (packed, 100 * r["gflops"] / packed),
+    r["peak_memory_bytes"] / 1e9))' "$round" "$precision"
         done
         for precision in "${precisions[@]}"; do
             dtype=$([ "$precision" = bf16 ] && echo bfloat16 || echo float32)

@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try modelOptions.load(for: computeOption.compute)
+            let loaded = try modelOptions.load(for: train == nil ? computeOption.compute : nil)
             let textFile = DataDirectory.resolve(data).file("wikitext2/wikitext-2-raw-v1.test.joined.txt")
             guard let text = try? String(contentsOf: textFile, encoding: .utf8) else {
                 throw FileError(textFile.path, "cannot read the WikiText2 test text (set --data or $BIP_DATA)")
@@ -68,7 +68,8 @@ struct BenchCommand: ParsableCommand {
             if json {
                 let report = BenchReport(
                     model: loaded.path, benchmark: benchmark, measured: result, gflopPerToken: gflopPerToken, peakMemoryBytes: peak,
-                    against: other.map { BenchReport.Against(model: $0.loaded.path, measured: $0.result) }, sgemmGFLOPS: sgemmRate)
+                    against: other.map { BenchReport.Against(model: $0.loaded.path, measured: $0.result) }, sgemmGFLOPS: sgemmRate,
+                    packedMatmulGFLOPS: measured.packedGFLOPS)
                 print(report.json)
             } else {
                 print(String(format: "model           %@", loaded.path))
@@ -79,6 +80,10 @@ struct BenchCommand: ParsableCommand {
                 if let sgemmRate {
                     print(String(format: "machine sgemm   %.1f GFLOP/s in turn -> ceiling %.0f tokens/s; reached %.0f%%", sgemmRate,
                                  sgemmRate / gflopPerToken, 100 * result.gflopsPerSecond / sgemmRate))
+                }
+                if let packedRate = measured.packedGFLOPS {
+                    print(String(format: "packed matmul   %.1f GFLOP/s in turn (oneDNN, weights packed once) -> ceiling %.0f tokens/s; reached %.0f%%",
+                                 packedRate, packedRate / gflopPerToken, 100 * result.gflopsPerSecond / packedRate))
                 }
                 if let other {
                     print(String(format: "against         %@: %.1f tokens/s, run in turn; speed-up %.3f×", other.loaded.path,

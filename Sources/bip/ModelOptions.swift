@@ -7,13 +7,14 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A .gguf file, a model directory (config.json, safetensors, tokenizer.gguf), or a model alias (\(KnownModel.all.map(\.alias).joined(separator: ", "))). Aliases are fetched into $BIP_HOME on first use.")
     var model: String = "smollm2-135m"
 
-    /// The model, prepared for `compute`.
-    func load(for compute: ComputePrecision = .fp32) throws -> LoadedModel {
+    /// The model, prepared for evaluation in `compute` (`LlamaModel.prepare(for:)`); nil leaves it
+    /// as loaded, for the commands that change or train it.
+    func load(for compute: ComputePrecision? = nil) throws -> LoadedModel {
         let started = Date()
         var loaded = try LoadedModel.load(model, progress: Console.status)
         Console.status(String(format: "loaded %@ (%d parameters) in %.1f s", loaded.path,
                               loaded.model.parameterCount, Date().timeIntervalSince(started)))
-        if compute != .fp32 {
+        if let compute {
             let packing = Date()
             try loaded.prepare(for: compute)
             Console.status(String(format: "prepared for %@ compute in %.1f s", compute.rawValue, Date().timeIntervalSince(packing)))

@@ -35,13 +35,15 @@ final class SweepCommandTests: XCTestCase {
     func waitForMetrics(_ db: String, atLeast count: Int, while process: Process) throws {
         let deadline = Date().addingTimeInterval(300)
         while process.isRunning && Date() < deadline {
-            if FileManager.default.fileExists(atPath: db),
-               let store = try? ResultStore(path: db),
-               let runs = try? store.runs(), try runs.reduce(0, { $0 + (try store.metrics(runID: $1.id!).count) }) >= count {
-                return
-            }
+            if try metricCount(db) >= count { return }
             Thread.sleep(forTimeInterval: 0.02)
         }
+    }
+
+    /// The task metrics stored in `db` so far (0 while it cannot be read).
+    func metricCount(_ db: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: db), let store = try? ResultStore(path: db), let runs = try? store.runs() else { return 0 }
+        return try runs.reduce(0) { $0 + (try store.metrics(runID: $1.id!).count) }
     }
 
     /// Every task metric of the database as `method task metric value` lines, sorted.
@@ -81,9 +83,12 @@ final class SweepCommandTests: XCTestCase {
         first.waitUntilExit()
         XCTAssertEqual(first.terminationReason, .uncaughtSignal)
 
+        // The second process is interrupted only once it has stored a metric of its own (so it is
+        // past installing its handler), however far the first one got before it was killed.
+        let killedAt = try metricCount(db)
         let log = folder.appendingPathComponent("second")
         let second = try BipExecutable.start(["sweep"] + tiny + ["--resume", "--db", db], environment: environment, log: log)
-        try waitForMetrics(db, atLeast: 5, while: second)
+        try waitForMetrics(db, atLeast: max(5, killedAt + 1), while: second)
         kill(second.processIdentifier, SIGINT)
         second.waitUntilExit()
         if second.terminationReason == .uncaughtSignal || second.terminationStatus != 0 {

@@ -1,3 +1,4 @@
+import Kernels
 import Gradients
 import Runtime
 @testable import TestSupport
@@ -11,15 +12,21 @@ final class ComputePrecisionTests: XCTestCase {
         try XCTSkipUnless(ComputePrecision.bf16.isAvailable, "oneDNN has no BF16 matmul on this CPU (no AVX-512)")
     }
 
-    func testPreparingForBF16PacksEveryProjectionAndNothingElse() throws {
+    /// bf16 packs every projection as BF16; fp32 packs them as Float32 (where the CPU has oneDNN's
+    /// AVX-512 Float32 matmul) with every element kept.
+    func testPreparingPacksEveryProjectionAndNothingElse() throws {
         let loaded = try TinyModel.loaded()
         var fp32 = loaded, bf16 = loaded
         try fp32.prepare(for: .fp32)
         try bf16.prepare(for: .bf16)
-        for (plain, packed) in zip(fp32.model.layers, bf16.model.layers) {
-            for (a, b) in [(plain.qkv, packed.qkv), (plain.output, packed.output), (plain.gateUp, packed.gateUp), (plain.down, packed.down)] {
-                XCTAssertFalse(a.weight.isPackedForBFloat16)
-                XCTAssertTrue(b.weight.isPackedForBFloat16)
+        let fp32Packing: PackedMatmul.Operands? = PackedMatmul.isAvailable(.float32) ? .float32 : nil
+        for ((plain, float32), packed) in zip(zip(loaded.model.layers, fp32.model.layers), bf16.model.layers) {
+            for (a, f, b) in [(plain.qkv, float32.qkv, packed.qkv), (plain.output, float32.output, packed.output),
+                              (plain.gateUp, float32.gateUp, packed.gateUp), (plain.down, float32.down, packed.down)] {
+                XCTAssertNil(a.weight.packing)
+                XCTAssertEqual(f.weight.packing, fp32Packing)
+                XCTAssertEqual(f.weight, a.weight)
+                XCTAssertEqual(b.weight.packing, .bfloat16)
                 XCTAssertTrue((b.weight.rows, b.weight.columns) == (a.weight.rows, a.weight.columns))
             }
             XCTAssertEqual(packed.attentionNorm, plain.attentionNorm)

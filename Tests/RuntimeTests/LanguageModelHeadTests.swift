@@ -1,12 +1,17 @@
 import Foundation
+import Kernels
 import Runtime
 import XCTest
 
 /// The LM head's tiled log-softmax: the values of a log-softmax taken in Double, and a row's bits
-/// independent of the rows it shares a call with (which the evaluators' shard invariance needs).
+/// independent of the rows it shares a call with (which the evaluators' shard invariance needs);
+/// with the head's tiles multiplied by sgemm and, where the CPU has it, packed for oneDNN.
 final class LanguageModelHeadTests: XCTestCase {
+    /// Plain, and packed where the CPU has oneDNN's AVX-512 Float32 matmul.
+    private let packings = PackedMatmul.isAvailable(.float32) ? [false, true] : [false]
+
     /// A head of `vocabulary` entries over `d` dimensions (several vocabulary tiles), and `rows` hidden states.
-    private func head(vocabulary: Int = 5000, d: Int = 16, rows: Int) -> (LanguageModelHead, [Float], [Float]) {
+    private func head(vocabulary: Int = 5000, d: Int = 16, rows: Int, packed: Bool) throws -> (LanguageModelHead, [Float], [Float]) {
         var generator = SeededGenerator(seed: 11)
         func random(_ count: Int, _ scale: Float) -> [Float] {
             (0..<count).map { _ in (Float(generator.unit()) * 2 - 1) * scale }
@@ -14,37 +19,43 @@ final class LanguageModelHeadTests: XCTestCase {
         let config = ModelConfig(architecture: "llama", vocabularySize: vocabulary, hiddenSize: d, headDim: 4,
                                  ropeBase: 10000, rmsEpsilon: 1e-5, contextLength: 64)
         let embedding = random(vocabulary * d, 1)
-        let model = LlamaModel(config: config, tokenEmbedding: embedding, layers: [], outputNorm: [Float](repeating: 1, count: d),
+        var model = LlamaModel(config: config, tokenEmbedding: embedding, layers: [], outputNorm: [Float](repeating: 1, count: d),
                                lmHead: nil)
+        if packed { try model.prepare(for: .fp32) }
+        XCTAssertEqual(model.packedHead?.tiles.count, packed ? 3 : nil)
         return (LanguageModelHead(model: model), embedding, random(rows * d, 3))
     }
 
-    func testLogProbabilitiesEqualALogSoftmaxTakenInDouble() {
-        let vocabulary = 5000, d = 16, count = 1100   // three tiles; two passes of rows
-        let (head, embedding, hidden) = head(vocabulary: vocabulary, d: d, rows: count)
-        let rows = Array((0..<count).reversed()), targets = rows.map { ($0 * 7919) % vocabulary }
-        let values = hidden.withUnsafeBufferPointer { head.logProbabilities($0, rows: rows, targets: targets) }
-        for i in stride(from: 0, to: count, by: 37) {
-            let logits = (0..<vocabulary).map { v in
-                (0..<d).reduce(0.0) { $0 + Double(hidden[rows[i] * d + $1]) * Double(embedding[v * d + $1]) }
+    func testLogProbabilitiesEqualALogSoftmaxTakenInDouble() throws {
+        for packed in packings {
+            let vocabulary = 5000, d = 16, count = 1100   // three tiles; two passes of rows
+            let (head, embedding, hidden) = try head(vocabulary: vocabulary, d: d, rows: count, packed: packed)
+            let rows = Array((0..<count).reversed()), targets = rows.map { ($0 * 7919) % vocabulary }
+            let values = hidden.withUnsafeBufferPointer { head.logProbabilities($0, rows: rows, targets: targets) }
+            for i in stride(from: 0, to: count, by: 37) {
+                let logits = (0..<vocabulary).map { v in
+                    (0..<d).reduce(0.0) { $0 + Double(hidden[rows[i] * d + $1]) * Double(embedding[v * d + $1]) }
+                }
+                let maximum = logits.max()!
+                let expected = logits[targets[i]] - maximum - Foundation.log(logits.reduce(0) { $0 + Foundation.exp($1 - maximum) })
+                XCTAssertEqual(values[i], expected, accuracy: 2e-5, "row \(rows[i]), packed \(packed)")
             }
-            let maximum = logits.max()!
-            let expected = logits[targets[i]] - maximum - Foundation.log(logits.reduce(0) { $0 + Foundation.exp($1 - maximum) })
-            XCTAssertEqual(values[i], expected, accuracy: 2e-5, "row \(rows[i])")
         }
     }
 
-    func testARowsResultDoesNotDependOnTheRowsSharingTheCall() {
-        let (head, _, hidden) = head(rows: 1300)
-        func values(_ rows: Range<Int>) -> [Int: Double] {
-            let list = Array(rows), targets = list.map { ($0 * 31) % 5000 }
-            let out = hidden.withUnsafeBufferPointer { head.logProbabilities($0, rows: list, targets: targets) }
-            return Dictionary(uniqueKeysWithValues: zip(list, out))
-        }
-        let few = values(100..<164), many = values(0..<1300), some = values(90..<400)
-        for row in 100..<164 {
-            XCTAssertEqual(few[row]!.bitPattern, many[row]!.bitPattern, "row \(row): 64 rows against 1300")
-            XCTAssertEqual(few[row]!.bitPattern, some[row]!.bitPattern, "row \(row): 64 rows against 310")
+    func testARowsResultDoesNotDependOnTheRowsSharingTheCall() throws {
+        for packed in packings {
+            let (head, _, hidden) = try head(rows: 1300, packed: packed)
+            func values(_ rows: Range<Int>) -> [Int: Double] {
+                let list = Array(rows), targets = list.map { ($0 * 31) % 5000 }
+                let out = hidden.withUnsafeBufferPointer { head.logProbabilities($0, rows: list, targets: targets) }
+                return Dictionary(uniqueKeysWithValues: zip(list, out))
+            }
+            let few = values(100..<164), many = values(0..<1300), some = values(90..<400)
+            for row in 100..<164 {
+                XCTAssertEqual(few[row]!.bitPattern, many[row]!.bitPattern, "row \(row): 64 rows against 1300")
+                XCTAssertEqual(few[row]!.bitPattern, some[row]!.bitPattern, "row \(row): 64 rows against 310")
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Runtime
 import TestSupport
 import XCTest
@@ -12,6 +13,7 @@ final class ThroughputBenchmarkTests: XCTestCase {
         let windows = [Array(ids.prefix(8)), Array(ids.dropFirst(4).prefix(8))]
         let measured = ThroughputBenchmark(batch: 2, seqLen: 8, seconds: 0).run([loaded.model, loaded.model], windows: windows)
         XCTAssertNil(measured.sgemmGFLOPS, "no ceiling asked for")
+        XCTAssertNil(measured.packedGFLOPS)
         let results = measured.results
         XCTAssertEqual(results.count, 2)
         XCTAssertEqual(results[0].tokens, 16, "one measured batch of 2 × 8 after the warm-up")
@@ -29,6 +31,9 @@ final class ThroughputBenchmarkTests: XCTestCase {
             .run([loaded.model], windows: [Array(ids.prefix(8))])
         XCTAssertEqual(measured.results.count, 1)
         XCTAssertGreaterThan(try XCTUnwrap(measured.sgemmGFLOPS), 0)
+        // The packed matmul's rate beside it, where the CPU has that matmul.
+        XCTAssertEqual(measured.packedGFLOPS != nil, PackedMatmul.isAvailable(.float32))
+        if let packed = measured.packedGFLOPS { XCTAssertGreaterThan(packed, 0) }
     }
 
     func testPeakMemoryIsAtLeastTheCurrentResidentSet() throws {

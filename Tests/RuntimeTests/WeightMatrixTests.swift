@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 @testable import Runtime
 import XCTest
 
@@ -53,7 +54,7 @@ final class WeightMatrixTests: XCTestCase {
         XCTAssertEqual(mixed.floats, [1, 2, 3, 4, 5, 6, 7, 8, 9])
     }
 
-    // MARK: packed for BF16 compute
+    // MARK: packed for oneDNN
 
     private func skipWithoutBFloat16() throws {
         try XCTSkipUnless(ComputePrecision.bf16.isAvailable, "oneDNN has no BF16 matmul on this CPU (no AVX-512)")
@@ -65,8 +66,8 @@ final class WeightMatrixTests: XCTestCase {
         try skipWithoutBFloat16()
         let rows = 96, columns = 160, m = 7
         let values = (0..<(rows * columns)).map { Float(sin(Double($0) * 0.37)) * 0.1 }
-        let packed = try WeightMatrix(values, rows: rows, columns: columns).packedForBFloat16()
-        XCTAssertTrue(packed.isPackedForBFloat16)
+        let packed = try WeightMatrix(values, rows: rows, columns: columns).packed(for: .bfloat16)
+        XCTAssertEqual(packed.packing, .bfloat16)
         XCTAssertEqual(packed.element, .bfloat16)
         let rounded = values.map { WeightMatrix.float(WeightMatrix.bitPattern($0, .bfloat16), .bfloat16) }
         XCTAssertEqual(packed.floats, rounded)
@@ -93,13 +94,40 @@ final class WeightMatrixTests: XCTestCase {
     }
 
     func testWritingAnElementUnpacksAndEmptyMatricesStayUnpacked() throws {
-        try skipWithoutBFloat16()
-        var packed = try WeightMatrix([1, 2, 3, 4, 5, 6], rows: 2, columns: 3).packedForBFloat16()
-        packed[4] = -1.5
-        XCTAssertFalse(packed.isPackedForBFloat16)
-        XCTAssertEqual(packed.floats, [1, 2, 3, 4, -1.5, 6])
-        XCTAssertEqual(packed.selectingRows([1]).floats, [4, -1.5, 6])
-        let empty = try WeightMatrix([], rows: 64, columns: 0).packedForBFloat16()
-        XCTAssertFalse(empty.isPackedForBFloat16)
+        for operands in [PackedMatmul.Operands.float32, .bfloat16] where PackedMatmul.isAvailable(operands) {
+            var packed = try WeightMatrix([1, 2, 3, 4, 5, 6], rows: 2, columns: 3).packed(for: operands)
+            XCTAssertEqual(packed.packing, operands)
+            packed[4] = -1.5
+            XCTAssertNil(packed.packing)
+            XCTAssertEqual(packed.floats, [1, 2, 3, 4, -1.5, 6])
+            XCTAssertEqual(packed.selectingRows([1]).floats, [4, -1.5, 6])
+            let empty = try WeightMatrix([], rows: 64, columns: 0).packed(for: operands)
+            XCTAssertNil(empty.packing)
+        }
+    }
+
+    /// Packed for Float32 products, a matrix keeps its exact elements (and equals its unpacked
+    /// self), and its product is the Float32 product up to the order of the sums.
+    func testAMatrixPackedForFloat32KeepsItsElementsAndItsProduct() throws {
+        try XCTSkipUnless(PackedMatmul.isAvailable(.float32), "oneDNN has no AVX-512 Float32 matmul on this CPU")
+        let rows = 200, columns = 96, m = 9
+        let values = (0..<(rows * columns)).map { Float(sin(Double($0) * 0.29)) * 0.1 }
+        let plain = WeightMatrix(values, rows: rows, columns: columns)
+        let packed = try plain.packed(for: .float32)
+        XCTAssertEqual(packed.packing, .float32)
+        XCTAssertEqual(packed.element, .float32)
+        XCTAssertEqual(packed.floats, values)
+        XCTAssertEqual(packed[1234], values[1234])
+        XCTAssertEqual(packed, plain)
+        XCTAssertEqual(packed.selectingColumns([5, 2]), plain.selectingColumns([5, 2]))
+        let a = (0..<(m * columns)).map { Float(cos(Double($0) * 0.13)) }
+        for beta: Float in [0, 1] {
+            var c = (0..<(m * rows)).map { Float($0 % 5) }, reference = c
+            a.withUnsafeBufferPointer {
+                packed.product($0.baseAddress!, m: m, into: &c, ldc: rows, beta: beta)
+                plain.product($0.baseAddress!, m: m, into: &reference, ldc: rows, beta: beta)
+            }
+            for i in 0..<(m * rows) { XCTAssertEqual(c[i], reference[i], accuracy: 1e-5 * (abs(reference[i]) + 1), "beta \(beta) element \(i)") }
+        }
     }
 }

@@ -4,7 +4,9 @@ import Kernels
 /// Forward throughput on windows of real text: batches of `batch` windows of `seqLen` tokens, each
 /// run from position 0 with log-probabilities of every next token (the perplexity workload),
 /// repeated for about `seconds` after one warm-up batch. With `measuresCeiling`, the machine's
-/// sgemm rate is measured in turn with the batches (the ceiling the forward pass is compared with).
+/// sgemm rate is measured in turn with the batches (the ceiling the forward pass is compared with),
+/// and so is the rate of oneDNN's Float32 matmul on the same product with the weights packed once,
+/// where the CPU has it (what the fp32 forward pass runs there: the ceiling of that path).
 public struct ThroughputBenchmark: Sendable {
     public let batch: Int
     public let seqLen: Int
@@ -26,11 +28,12 @@ public struct ThroughputBenchmark: Sendable {
         public let gflopsPerSecond: Double
     }
 
-    /// What one run measured: each model's result, in the order given, and the sgemm rate when
-    /// `measuresCeiling`.
+    /// What one run measured: each model's result, in the order given, and the sgemm and packed
+    /// matmul rates when `measuresCeiling`.
     public struct Measurement: Sendable {
         public let results: [Result]
         public let sgemmGFLOPS: Double?
+        public let packedGFLOPS: Double?
     }
 
     /// Runs the benchmark on the models batch by batch in turn on the same windows (each at least
@@ -51,7 +54,7 @@ public struct ThroughputBenchmark: Sendable {
         for runner in runners { runner.run(warmUp) }
         probe?.run()
         var elapsed = [Double](repeating: 0, count: runners.count)
-        var probeElapsed = 0.0, probeFLOP = 0.0
+        var probeElapsed = 0.0, packedElapsed = 0.0, probeFLOP = 0.0
         var tokens = 0
         let start = Date()
         repeat {
@@ -64,20 +67,25 @@ public struct ThroughputBenchmark: Sendable {
             if let probe {
                 let t0 = Date()
                 probe.run()
-                probeElapsed += Date().timeIntervalSince(t0)
+                let t1 = Date()
+                probe.runPacked()
+                probeElapsed += t1.timeIntervalSince(t0)
+                packedElapsed += Date().timeIntervalSince(t1)
                 probeFLOP += Double(probe.repeats) * SgemmProbe.flop
             }
             tokens += batch * seqLen
             var rates = elapsed.map { String(format: "%.0f tokens/s", Double(tokens) / $0) }
             if probe != nil { rates.append(String(format: "sgemm %.1f GFLOP/s", probeFLOP / probeElapsed / 1e9)) }
+            if probe?.packed != nil { rates.append(String(format: "packed %.1f GFLOP/s", probeFLOP / packedElapsed / 1e9)) }
             progress(String(format: "%d tokens, %@", tokens, rates.joined(separator: " / ")))
-        } while Date().timeIntervalSince(start) < seconds * Double(runners.count + (probe == nil ? 0 : 1))
+        } while Date().timeIntervalSince(start) < seconds * Double(runners.count + (probe == nil ? 0 : probe?.packed == nil ? 1 : 2))
         let results = zip(models, elapsed).map { model, time in
             let rate = Double(tokens) / time
             return Result(tokens: tokens, elapsed: time, tokensPerSecond: rate,
                           gflopsPerSecond: rate * 2 * ModelCost.macsPerToken(model, context: seqLen) / 1e9)
         }
-        return Measurement(results: results, sgemmGFLOPS: probe.map { _ in probeFLOP / probeElapsed / 1e9 })
+        return Measurement(results: results, sgemmGFLOPS: probe.map { _ in probeFLOP / probeElapsed / 1e9 },
+                           packedGFLOPS: probe?.packed.map { _ in probeFLOP / packedElapsed / 1e9 })
     }
 
     /// One model's forward pass, LM head and KV cache for batches of windows from position 0.
@@ -109,15 +117,34 @@ public struct ThroughputBenchmark: Sendable {
     }
 
     /// The machine's sgemm rate through the forward pass's BLAS path, on the shape of an FFN
-    /// projection of a 1024-token batch (`[1024, 576] · [1536, 576]ᵀ`), `repeats` products a round.
+    /// projection of a 1024-token batch (`[1024, 576] · [1536, 576]ᵀ`), `repeats` products a round;
+    /// and the same products through oneDNN with the weights packed once, where the CPU has it.
     private final class SgemmProbe {
         static let (m, k, n) = (1024, 576, 1536)
         static let flop = 2 * Double(m * n * k)
         let repeats: Int
         let a = [Float](repeating: 0.5, count: m * k), w = [Float](repeating: 0.25, count: n * k)
         var c = [Float](repeating: 0, count: m * n)
+        let packed: PackedMatmul?
 
-        init(repeats: Int) { self.repeats = repeats }
+        init(repeats: Int) {
+            self.repeats = repeats
+            packed = PackedMatmul.isAvailable(.float32) ? w.withUnsafeBufferPointer { try? PackedMatmul(values: $0, rows: Self.n, columns: Self.k) } : nil
+        }
+
+        func runPacked() {
+            guard let packed else { return }
+            a.withUnsafeBufferPointer { a in
+                c.withUnsafeMutableBufferPointer { c in
+                    for _ in 0..<repeats {
+                        // Packed by this oneDNN on this CPU a moment ago: a failure is oneDNN's own.
+                        do { try packed.product(a.baseAddress!, m: Self.m, into: c.baseAddress!, ldc: Self.n, accumulate: false) } catch {
+                            preconditionFailure("packed probe: \(error)")
+                        }
+                    }
+                }
+            }
+        }
 
         func run() {
             let (m, k, n) = (Self.m, Self.k, Self.n)

@@ -65,8 +65,15 @@ public final class LanguageModelHead {
                             var t = w
                             while t < tileCount {
                                 let v0 = t * width, n = min(width, vocab - v0)
-                                Matmul.serial(gathered, lda: d, m: count, k: d, head.baseAddress! + v0 * d, ldb: d, n: n,
-                                              transposeB: true, logits, ldc: n)
+                                if let packed = self.model.packedHead {
+                                    // Packed by the same oneDNN on this CPU: a failure is oneDNN's own (out of memory).
+                                    do { try packed.tiles[t].product(gathered, m: count, into: logits, ldc: n, accumulate: false) } catch {
+                                        preconditionFailure("packed LM head product: \(error)")
+                                    }
+                                } else {
+                                    Matmul.serial(gathered, lda: d, m: count, k: d, head.baseAddress! + v0 * d, ldb: d, n: n,
+                                                  transposeB: true, logits, ldc: n)
+                                }
                                 for i in 0..<count {
                                     let row = logits + i * n
                                     if targets[i] >= v0 && targets[i] < v0 + n { targetLogits[i] = row[targets[i] - v0] }

@@ -9,6 +9,9 @@ public struct LlamaModel: Sendable {
     public var outputNorm: [Float]
     /// `[vocabularySize, hiddenSize]`, or nil when tied to `tokenEmbedding`.
     public var lmHead: [Float]?
+    /// The LM head packed for oneDNN by `prepare(for:)`, for evaluation; nil otherwise. A copy:
+    /// changing `lmHead` or `tokenEmbedding` afterwards does not change it.
+    public var packedHead: PackedHead?
 
     public init(config: ModelConfig, tokenEmbedding: [Float], layers: [DecoderLayer],
                 outputNorm: [Float], lmHead: [Float]?) {

@@ -1,11 +1,12 @@
 import Kernels
 
 /// The weight of a linear map, `[rows, columns]` row-major, held as Float32, in the 2-byte form a
-/// checkpoint stores it in (F16 or BF16), or packed for BF16 compute. A 2-byte matrix takes half
-/// the memory of Float32 (a 7B model fits in about 14 GB instead of 27); products convert it to
-/// Float32 a tile of rows at a time, just before the tile's BLAS call, so Float32 stays the compute
-/// type. A packed matrix (`packedForBFloat16()`, for `--compute bf16`) holds only BF16 values in
-/// oneDNN's blocked layout, and its products round the activations to BF16.
+/// checkpoint stores it in (F16 or BF16), or packed into oneDNN's blocked layout. A 2-byte matrix
+/// takes half the memory of Float32 (a 7B model fits in about 14 GB instead of 27); products
+/// convert it to Float32 a tile of rows at a time, just before the tile's BLAS call, so Float32
+/// stays the compute type. A packed matrix (`packed(for:)`, what `LlamaModel.prepare(for:)` does
+/// for evaluation) holds only its values in that layout, Float32 or BF16; a BF16 matrix's products
+/// round the activations to BF16 (`--compute bf16`).
 public struct WeightMatrix: Sendable, Equatable {
     /// How the elements are stored.
     public enum Element: String, Sendable {
@@ -18,12 +19,12 @@ public struct WeightMatrix: Sendable, Equatable {
         case float32([Float])
         /// The elements' bit patterns, F16 or BF16.
         case twoByte([UInt16])
-        case packedBFloat16(BFloat16Matmul)
+        case packed(PackedMatmul)
     }
 
     public let rows: Int
     public let columns: Int
-    /// The elements' type: `.bfloat16` for a packed matrix.
+    /// The elements' type (for a packed matrix, its operands').
     public let element: Element
     private var storage: Storage
 
@@ -51,40 +52,51 @@ public struct WeightMatrix: Sendable, Equatable {
     /// Bytes the elements take in memory.
     public var byteCount: Int { count * element.byteCount }
 
-    /// Whether the matrix is packed for BF16 compute.
-    public var isPackedForBFloat16: Bool {
-        if case .packedBFloat16 = storage { return true }
-        return false
+    /// The operands of the packed matrix; nil when it is not packed.
+    public var packing: PackedMatmul.Operands? {
+        if case .packed(let matmul) = storage { return matmul.operands }
+        return nil
     }
 
-    /// The matrix packed for BF16 compute: its elements rounded to BF16 (nearest even; BF16
-    /// elements stay as they are) and reordered into oneDNN's layout, nothing else kept. An empty
-    /// matrix (a layer pruned to nothing) stays as it is. Throws where oneDNN has no BF16 matmul
-    /// for the CPU.
-    public func packedForBFloat16() throws -> WeightMatrix {
-        if count == 0 || isPackedForBFloat16 { return self }
-        let matmul: BFloat16Matmul
-        if case .twoByte(let bits) = storage, element == .bfloat16 {
-            matmul = try BFloat16Matmul(bits: bits, rows: rows, columns: columns)
-        } else {
-            matmul = try withFloats { try BFloat16Matmul(values: $0, rows: rows, columns: columns) }
+    /// The matrix packed for products with `operands`, reordered into oneDNN's layout, nothing
+    /// else kept: for `.bfloat16` its elements are rounded to BF16 (nearest even; BF16 elements
+    /// stay as they are), for `.float32` a 2-byte matrix's elements are widened. An empty matrix
+    /// (a layer pruned to nothing) stays as it is. Throws where oneDNN has no such matmul.
+    public func packed(for operands: PackedMatmul.Operands) throws -> WeightMatrix {
+        if count == 0 || packing == operands { return self }
+        let matmul: PackedMatmul
+        switch operands {
+        case .float32:
+            matmul = try withFloats { try PackedMatmul(values: $0, rows: rows, columns: columns) }
+        case .bfloat16:
+            if case .twoByte(let bits) = storage, element == .bfloat16 {
+                matmul = try PackedMatmul(bits: bits, rows: rows, columns: columns)
+            } else {
+                matmul = try withFloats { try PackedMatmul(roundingToBFloat16: $0, rows: rows, columns: columns) }
+            }
         }
-        return WeightMatrix(rows: rows, columns: columns, element: .bfloat16, storage: .packedBFloat16(matmul))
+        return WeightMatrix(rows: rows, columns: columns, element: operands == .float32 ? .float32 : .bfloat16, storage: .packed(matmul))
     }
 
     private init(rows: Int, columns: Int, element: Element, storage: Storage) {
         (self.rows, self.columns, self.element, self.storage) = (rows, columns, element, storage)
     }
 
-    /// The 2-byte elements' bit patterns (unpacked from oneDNN's layout for a packed matrix); nil
-    /// for a Float32 matrix.
-    private var twoByteBits: [UInt16]? {
-        switch storage {
-        case .float32: return nil
-        case .twoByte(let bits): return bits
-        case .packedBFloat16(let matmul):
-            do { return try matmul.bits() } catch { preconditionFailure("unpacking a BF16 matrix: \(error)") }
+    /// The storage with a packed matrix unpacked from oneDNN's layout (an exact reorder).
+    private var unpacked: Storage {
+        guard case .packed(let matmul) = storage else { return storage }
+        // The weights were packed by the same oneDNN, so a failure here is oneDNN's own (out of memory).
+        do {
+            return matmul.operands == .float32 ? .float32(try matmul.unpacked(as: Float.self)) : .twoByte(try matmul.unpacked(as: UInt16.self))
+        } catch {
+            preconditionFailure("unpacking a matrix: \(error)")
         }
+    }
+
+    /// The 2-byte elements' bit patterns; nil for a Float32 matrix.
+    private var twoByteBits: [UInt16]? {
+        if case .twoByte(let bits) = unpacked { return bits }
+        return nil
     }
 
     /// Element `index` of the row-major storage, as Float32. Reading an element of a packed
@@ -94,11 +106,11 @@ public struct WeightMatrix: Sendable, Equatable {
             switch storage {
             case .float32(let values): return values[index]
             case .twoByte(let bits): return Self.float(bits[index], element)
-            case .packedBFloat16: return Self.float(twoByteBits![index], element)
+            case .packed: return WeightMatrix(rows: rows, columns: columns, element: element, storage: unpacked)[index]
             }
         }
         set {
-            if case .packedBFloat16 = storage { storage = .twoByte(twoByteBits!) }
+            if case .packed = storage { storage = unpacked }
             switch storage {
             case .float32(var values):
                 storage = .twoByte([])
@@ -108,14 +120,14 @@ public struct WeightMatrix: Sendable, Equatable {
                 storage = .twoByte([])
                 bits[index] = Self.bitPattern(newValue, element)
                 storage = .twoByte(bits)
-            case .packedBFloat16: preconditionFailure("unreachable: unpacked above")
+            case .packed: preconditionFailure("unreachable: unpacked above")
             }
         }
     }
 
     /// Every element as Float32, row-major.
     public var floats: [Float] {
-        if case .float32(let values) = storage { return values }
+        if case .float32(let values) = unpacked { return values }
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             convert(rows: 0..<rows, into: buffer.baseAddress!)
             initialized = count
@@ -125,14 +137,14 @@ public struct WeightMatrix: Sendable, Equatable {
     /// Calls `body` with the elements as contiguous Float32: the storage itself for a Float32
     /// matrix, a temporary converted copy otherwise.
     public func withFloats<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        if case .float32(let values) = storage { return try values.withUnsafeBufferPointer(body) }
+        if case .float32(let values) = unpacked { return try values.withUnsafeBufferPointer(body) }
         return try floats.withUnsafeBufferPointer(body)
     }
 
     /// Writes rows `range` as Float32 to `out` (`range.count * columns` floats).
     public func convert(rows range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let start = range.lowerBound * columns, n = range.count * columns
-        if case .float32(let values) = storage {
+        if case .float32(let values) = unpacked {
             values.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + start, count: n) }
             return
         }
@@ -156,7 +168,7 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// `c[m, rows] = a[m, columns] · Wᵀ + beta * c`, spread over the cores. A 2-byte matrix is
     /// converted one tile of rows at a time into a per-core Float32 buffer. A packed matrix runs
-    /// oneDNN's BF16 matmul (`ldc == rows`, `beta` 0 or 1).
+    /// oneDNN's matmul (`beta` 0 or 1).
     public func product(_ a: UnsafePointer<Float>, m: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float) {
         switch storage {
         case .float32(let values):
@@ -164,11 +176,11 @@ public struct WeightMatrix: Sendable, Equatable {
                 Matmul.timesTransposed(a, lda: columns, m: m, k: columns, w.baseAddress!, ldw: columns, n: rows,
                                        c, ldc: ldc, beta: beta)
             }
-        case .packedBFloat16(let matmul):
-            precondition(ldc == rows && (beta == 0 || beta == 1), "a packed product writes whole rows, with beta 0 or 1")
+        case .packed(let matmul):
+            precondition(beta == 0 || beta == 1, "a packed product takes beta 0 or 1")
             // The weights were packed by the same oneDNN on the same CPU, so a failure here is
             // oneDNN's own (out of memory), not the input's.
-            do { try matmul.product(a, m: m, into: c, accumulate: beta == 1) } catch { preconditionFailure("BF16 product: \(error)") }
+            do { try matmul.product(a, m: m, into: c, ldc: ldc, accumulate: beta == 1) } catch { preconditionFailure("packed product: \(error)") }
         case .twoByte:
             guard m > 0, rows > 0 else { return }
             let tileRows = max(16, (1 << 18) / max(columns, 1))   // about 1 MB of Float32 per tile
@@ -231,8 +243,8 @@ public struct WeightMatrix: Sendable, Equatable {
     /// Equal shapes, element types and elements (packed or not).
     public static func == (a: WeightMatrix, b: WeightMatrix) -> Bool {
         guard a.rows == b.rows, a.columns == b.columns, a.element == b.element else { return false }
-        if case .float32(let x) = a.storage, case .float32(let y) = b.storage { return x == y }
-        return a.twoByteBits == b.twoByteBits
+        if let x = a.twoByteBits, let y = b.twoByteBits { return x == y }
+        return a.floats == b.floats
     }
 
     static func float(_ bits: UInt16, _ element: Element) -> Float {
