@@ -93,15 +93,20 @@ enum OneDNN {
     private static func lockedLayout(n: Int, k: Int, _ type: dnnl_data_type_t) throws -> dnnl_memory_desc_t {
         let shape = Shape(n: n, k: k, type: type.rawValue)
         if let layout = layouts[shape] { return layout }
-        var any = dnnl_memory_desc_t()
-        try check(dnnl_memory_desc_init_by_tag(&any, 2, [Int64(k), Int64(n)], type, dnnl_format_tag_any), "dnnl_memory_desc_init_by_tag")
-        let pd = try primitiveDescriptor(m: 128, n: n, k: k, weights: any, type)
+        let pd = try primitiveDescriptor(m: 128, n: n, k: k, weights: try anyLayout(n: n, k: k, type), type)
         defer { dnnl_primitive_desc_destroy(pd) }
         guard let layout = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)?.pointee else {
             throw OneDNNError(call: "dnnl_primitive_desc_query_md", status: Int(dnnl_invalid_arguments.rawValue))
         }
         layouts[shape] = layout
         return layout
+    }
+
+    /// Weights `[n, k]` of `type` in whatever layout the primitive chooses.
+    private static func anyLayout(n: Int, k: Int, _ type: dnnl_data_type_t) throws -> dnnl_memory_desc_t {
+        var any = dnnl_memory_desc_t()
+        try check(dnnl_memory_desc_init_by_tag(&any, 2, [Int64(k), Int64(n)], type, dnnl_format_tag_any), "dnnl_memory_desc_init_by_tag")
+        return any
     }
 
     /// Whether oneDNN's matmul for `type` on this CPU is its blocked AVX-512 kernel (`brg:avx512_core…`),
@@ -111,11 +116,8 @@ enum OneDNN {
         holdToCallingThread()
         lock.lock()
         defer { lock.unlock() }
-        guard let any = try? { () throws -> dnnl_memory_desc_t in
-            var md = dnnl_memory_desc_t()
-            try check(dnnl_memory_desc_init_by_tag(&md, 2, [64, 64], type, dnnl_format_tag_any), "dnnl_memory_desc_init_by_tag")
-            return md
-        }(), let pd = try? primitiveDescriptor(m: 64, n: 64, k: 64, weights: any, type) else { return false }
+        guard let any = try? anyLayout(n: 64, k: 64, type),
+              let pd = try? primitiveDescriptor(m: 64, n: 64, k: 64, weights: any, type) else { return false }
         defer { dnnl_primitive_desc_destroy(pd) }
         var name: UnsafePointer<CChar>?
         guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return false }

@@ -12,8 +12,9 @@ import Foundation
 ///
 /// The weight's rows are split into one part per core (at multiples of 16; not when the caller
 /// spreads its own products over the cores), each packed on its own and multiplied on one thread
-/// of `Parallel` with oneDNN held to that thread, so no OpenMP pool runs beside bip's threads. An output element comes from the same kernel, summing in the
-/// same order, whatever the number of activation rows in the call (`KernelsTests` check it).
+/// of `Parallel` with oneDNN held to that thread, so no OpenMP pool runs beside bip's threads. An
+/// output element comes from the same kernel, summing in the same order, whatever the number of
+/// activation rows in the call (`KernelsTests` check it).
 public final class PackedMatmul: @unchecked Sendable {
     /// The type of both operands.
     public enum Operands: Sendable {
@@ -36,47 +37,51 @@ public final class PackedMatmul: @unchecked Sendable {
     public let operands: Operands
     private let parts: [Part]
 
+    private init(rows: Int, columns: Int, operands: Operands, parts: [Part]) {
+        (self.rows, self.columns, self.operands, self.parts) = (rows, columns, operands, parts)
+    }
+
+    deinit { for part in parts { part.weights.deallocate() } }
+
     /// Reorders the row-major `[rows, columns]` matrix at `source` (elements of `operands`' type)
-    /// into oneDNN's layout; `source` is not kept.
-    private init(_ source: UnsafeRawBufferPointer, operands: Operands, rows: Int, columns: Int, splitOverCores: Bool = true) throws {
+    /// into oneDNN's layout, a part per core unless `splitOverCores` is false; `source` is not kept.
+    private static func pack(_ source: UnsafeRawPointer, operands: Operands, rows: Int, columns: Int, splitOverCores: Bool) throws -> [Part] {
         precondition(rows > 0 && columns > 0, "an empty matrix is not packed")
-        (self.rows, self.columns, self.operands) = (rows, columns, operands)
         let count = splitOverCores && rows >= 64 * Parallel.cores ? Parallel.cores : 1
         var parts: [Part] = []
         do {
             for p in 0..<count {
-                let range = Self.split(p, of: count, rows)..<Self.split(p + 1, of: count, rows)
+                let range = split(p, of: count, rows)..<split(p + 1, of: count, rows)
                 var layout = try OneDNN.weightsLayout(n: range.count, k: columns, operands.type)
                 let weights = UnsafeMutableRawPointer.allocate(byteCount: dnnl_memory_desc_get_size(&layout), alignment: 64)
                 parts.append(Part(range: range, weights: weights, layout: layout))
                 // The stored [rows, columns] matrix is the logical [k, n] operand transposed.
                 let plain = try OneDNN.descriptor(rows: columns, columns: range.count, operands.type, transposed: true)
-                try Self.reorder(plain, UnsafeMutableRawPointer(mutating: source.baseAddress! + range.lowerBound * columns * operands.byteCount),
-                                 to: layout, weights)
+                try reorder(plain, UnsafeMutableRawPointer(mutating: source + range.lowerBound * columns * operands.byteCount),
+                            to: layout, weights)
             }
         } catch {
             for part in parts { part.weights.deallocate() }
             throw error
         }
-        self.parts = parts
+        return parts
     }
-
-    deinit { for part in parts { part.weights.deallocate() } }
 
     /// Float32 weights, packed for Float32 products; with `splitOverCores` false, each product
     /// runs on its caller's thread alone.
     public convenience init(values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, splitOverCores: Bool = true) throws {
         precondition(values.count == rows * columns, "\(values.count) values are not [\(rows), \(columns)]")
-        try self.init(UnsafeRawBufferPointer(values), operands: .float32, rows: rows, columns: columns, splitOverCores: splitOverCores)
+        let parts = try Self.pack(UnsafeRawPointer(values.baseAddress!), operands: .float32, rows: rows, columns: columns, splitOverCores: splitOverCores)
+        self.init(rows: rows, columns: columns, operands: .float32, parts: parts)
     }
 
     /// BF16 weights (bit patterns), packed for BF16 products.
     public convenience init(bits: [UInt16], rows: Int, columns: Int) throws {
         precondition(bits.count == rows * columns, "\(bits.count) values are not [\(rows), \(columns)]")
-        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: bits.count * 2, alignment: 64)
-        defer { bytes.deallocate() }
-        bits.withUnsafeBytes { bytes.copyMemory(from: $0) }
-        try self.init(UnsafeRawBufferPointer(bytes), operands: .bfloat16, rows: rows, columns: columns)
+        let parts = try bits.withUnsafeBytes {
+            try Self.pack($0.baseAddress!, operands: .bfloat16, rows: rows, columns: columns, splitOverCores: true)
+        }
+        self.init(rows: rows, columns: columns, operands: .bfloat16, parts: parts)
     }
 
     /// Float32 weights rounded to BF16 (nearest even), packed for BF16 products.

@@ -78,7 +78,7 @@ public struct ThroughputBenchmark: Sendable {
             if probe != nil { rates.append(String(format: "sgemm %.1f GFLOP/s", probeFLOP / probeElapsed / 1e9)) }
             if probe?.packed != nil { rates.append(String(format: "packed %.1f GFLOP/s", probeFLOP / packedElapsed / 1e9)) }
             progress(String(format: "%d tokens, %@", tokens, rates.joined(separator: " / ")))
-        } while Date().timeIntervalSince(start) < seconds * Double(runners.count + (probe == nil ? 0 : probe?.packed == nil ? 1 : 2))
+        } while Date().timeIntervalSince(start) < seconds * Double(runners.count + (probe?.kernels ?? 0))
         let results = zip(models, elapsed).map { model, time in
             let rate = Double(tokens) / time
             return Result(tokens: tokens, elapsed: time, tokensPerSecond: rate,
@@ -126,6 +126,8 @@ public struct ThroughputBenchmark: Sendable {
         let a = [Float](repeating: 0.5, count: m * k), w = [Float](repeating: 0.25, count: n * k)
         var c = [Float](repeating: 0, count: m * n)
         let packed: PackedMatmul?
+        /// The kernels measured each round: sgemm, and the packed matmul where there is one.
+        var kernels: Int { packed == nil ? 1 : 2 }
 
         init(repeats: Int) {
             self.repeats = repeats
