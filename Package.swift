@@ -23,7 +23,9 @@ let package = Package(
             name: "COneDNN",
             providers: [.apt(["libdnnl-dev"])]
         ),
-        .target(name: "Kernels", dependencies: ["COpenBLAS", "COneDNN"]),
+        // The vector loops of RowOps, compiled for several x86-64 levels and chosen at load time.
+        .target(name: "CRowKernels"),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "COneDNN", "CRowKernels"]),
         .target(name: "Runtime", dependencies: ["Kernels"]),
         .target(name: "Tasks", dependencies: ["Runtime"]),
         .target(name: "Gradients", dependencies: ["Kernels", "Runtime"]),

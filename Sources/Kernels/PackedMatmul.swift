@@ -123,8 +123,7 @@ public final class PackedMatmul: @unchecked Sendable {
 
     /// `c[m, rows] = a[m, columns] · Wᵀ` (row stride `ldc`), plus `c`'s previous contents when
     /// `accumulate`; `a`'s rows are contiguous. Each part runs on `paddedRows(m)` rows (zero rows
-    /// added, their outputs dropped), so that a few primitives serve every row count, into a
-    /// buffer of its own whose rows are then written (or added) to its columns of `c`.
+    /// added, their outputs dropped), so that a few primitives serve every row count.
     public func product(_ a: UnsafePointer<Float>, m: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) throws {
         guard m > 0 else { return }
         let padded = Self.paddedRows(m)
@@ -156,15 +155,19 @@ public final class PackedMatmul: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// One part's product on the calling thread.
+    /// One part's product on the calling thread: straight into `c` when `c` is exactly the
+    /// part's output (one part, `ldc` its width, no rows padded, nothing to add to), else into a
+    /// buffer of its own whose first `m` rows are then written or added to the part's columns.
+    /// (oneDNN 2.6 runs a product into rows wider than its own through its reference matmul,
+    /// slowly and summing in another order, so the parts of a split weight cannot write to `c`.)
     private func run(_ part: Part, _ input: UnsafeRawPointer, padded: Int, m: Int, into c: UnsafeMutablePointer<Float>,
                      ldc: Int, accumulate: Bool) throws {
         OneDNN.holdToCallingThread()
-        let n = part.range.count
+        let n = part.range.count, direct = padded == m && ldc == n && !accumulate
         let matmul = try OneDNN.matmul(m: padded, n: n, k: columns, operands.type)
         let engine = try OneDNN.engine()
-        let out = UnsafeMutablePointer<Float>.allocate(capacity: padded * n)
-        defer { out.deallocate() }
+        let buffer = direct ? nil : UnsafeMutablePointer<Float>.allocate(capacity: padded * n)
+        defer { buffer?.deallocate() }
         var src = try OneDNN.descriptor(rows: padded, columns: columns, operands.type)
         var dst = try OneDNN.descriptor(rows: padded, columns: n, dnnl_f32)
         var layout = part.layout
@@ -176,14 +179,15 @@ public final class PackedMatmul: @unchecked Sendable {
         defer { dnnl_memory_destroy(srcMemory) }
         try OneDNN.check(dnnl_memory_create(&weightsMemory, &layout, engine, part.weights), "dnnl_memory_create")
         defer { dnnl_memory_destroy(weightsMemory) }
-        try OneDNN.check(dnnl_memory_create(&dstMemory, &dst, engine, out), "dnnl_memory_create")
+        try OneDNN.check(dnnl_memory_create(&dstMemory, &dst, engine, buffer ?? c), "dnnl_memory_create")
         defer { dnnl_memory_destroy(dstMemory) }
         try OneDNN.check(dnnl_memory_create(&scratchMemory, &scratchpad, engine, scratch), "dnnl_memory_create")
         defer { dnnl_memory_destroy(scratchMemory) }
         try Self.run(matmul.primitive, engine, [(Int32(DNNL_ARG_SRC), srcMemory!), (Int32(DNNL_ARG_WEIGHTS), weightsMemory!),
                                                 (Int32(DNNL_ARG_DST), dstMemory!), (Int32(DNNL_ARG_SCRATCHPAD), scratchMemory!)])
+        guard let buffer else { return }
         for i in 0..<m {
-            let row = c + i * ldc + part.range.lowerBound, result = out + i * n
+            let row = c + i * ldc + part.range.lowerBound, result = buffer + i * n
             if accumulate {
                 for j in 0..<n { row[j] += result[j] }
             } else {

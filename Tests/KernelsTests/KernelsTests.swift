@@ -3,21 +3,81 @@ import Kernels
 import XCTest
 
 final class KernelsTests: XCTestCase {
-    func testFastExpMatchesLibmToAFewUlps() {
-        var worst: Float = 0
+    /// exp through `expShifted` (shift 0): whole vectors and a tail, against libm in Double.
+    func testExpMatchesLibmToAFewUlps() {
+        var worst = 0.0
         var x: Float = -87
         while x < 88.5 {
-            let v = FastExp.exp(SIMD8<Float>((0..<8).map { x + Float($0) * 0.0013 }))
-            for i in 0..<8 {
-                let exact = Foundation.exp(Double(x + Float(i) * 0.0013))
-                worst = max(worst, Float(abs(Double(v[i]) - exact) / exact))
+            let inputs = (0..<21).map { x + Float($0) * 0.0013 }
+            var values = inputs
+            let total = values.withUnsafeMutableBufferPointer { RowOps.expShifted($0.baseAddress!, count: 21, shift: 0) }
+            var exactTotal = 0.0
+            for i in 0..<21 {
+                let exact = Foundation.exp(Double(inputs[i]))
+                exactTotal += exact
+                worst = max(worst, abs(Double(values[i]) - exact) / exact)
             }
+            XCTAssertEqual(total, exactTotal, accuracy: exactTotal * 1e-6, "sum of exp from \(x)")
             x += 0.0917
         }
-        XCTAssertLessThan(worst, 5e-7, "largest relative error of FastExp")
-        XCTAssertEqual(FastExp.exp(0), 1)
-        XCTAssertEqual(FastExp.exp(-200), 0)
-        XCTAssertEqual(FastExp.exp(100), .infinity)
+        XCTAssertLessThan(worst, 5e-7, "largest relative error of exp")
+        var edges: [Float] = [0, -200, 100, -87.5, 88.8] + [Float](repeating: 0, count: 11) + [0, -200, 100]
+        _ = edges.withUnsafeMutableBufferPointer { RowOps.expShifted($0.baseAddress!, count: $0.count, shift: 0) }
+        for offset in [0, 16] {
+            XCTAssertEqual(edges[offset], 1)
+            XCTAssertEqual(edges[offset + 1], 0)
+            XCTAssertEqual(edges[offset + 2], .infinity)
+        }
+        XCTAssertEqual(edges[3], 0)
+        XCTAssertEqual(edges[4], .infinity)
+    }
+
+    /// SwiGLU and RMS norm on rows wider than a vector with a tail, against Double arithmetic.
+    func testSwiGLUAndRMSNormAgreeWithDoubleArithmetic() {
+        let width = 37, rows = 3
+        let gateUp = (0..<(rows * 2 * width)).map { Float(($0 * 7919) % 97) / 8 - 6 }
+        var out = [Float](repeating: .nan, count: rows * width)
+        gateUp.withUnsafeBufferPointer { g in
+            out.withUnsafeMutableBufferPointer { RowOps.swiGLU(g.baseAddress!, into: $0.baseAddress!, rows: rows, width: width) }
+        }
+        for r in 0..<rows {
+            for m in 0..<width {
+                let g = Double(gateUp[r * 2 * width + m]), u = Double(gateUp[r * 2 * width + width + m])
+                let expected = g / (1 + Foundation.exp(-g)) * u
+                XCTAssertEqual(Double(out[r * width + m]), expected, accuracy: 1e-6 * max(1, abs(expected)), "swiGLU[\(r), \(m)]")
+            }
+        }
+        let x = (0..<(rows * width)).map { Float(($0 * 104729) % 89) / 16 - 2.5 }
+        let weight = (0..<width).map { 0.5 + Float($0) / 32 }
+        var normed = [Float](repeating: .nan, count: rows * width)
+        x.withUnsafeBufferPointer { x in
+            normed.withUnsafeMutableBufferPointer {
+                RowOps.rmsNorm(x.baseAddress!, weight: weight, eps: 1e-5, into: $0.baseAddress!, rows: rows, width: width)
+            }
+        }
+        for r in 0..<rows {
+            let row = x[(r * width)..<((r + 1) * width)].map(Double.init)
+            let squares = row.reduce(0) { $0 + $1 * $1 }
+            XCTAssertEqual(x.withUnsafeBufferPointer { RowOps.sumOfSquares($0.baseAddress! + r * width, width) }, squares,
+                           accuracy: squares * 1e-15)
+            let scale = 1 / (squares / Double(width) + 1e-5).squareRoot()
+            for i in 0..<width {
+                let expected = row[i] * scale * Double(weight[i])
+                XCTAssertEqual(Double(normed[r * width + i]), expected, accuracy: 1e-6 * max(1, abs(expected)), "rmsNorm[\(r), \(i)]")
+            }
+        }
+    }
+
+    /// The maximum passes over NaNs, in vectors and in the tail, and is -infinity over nothing.
+    func testMaximumPassesOverNaNs() {
+        var values = (0..<35).map { Float($0 % 11) - 20 }
+        values[3] = .nan
+        values[20] = -1.5
+        values[33] = .nan
+        XCTAssertEqual(values.withUnsafeBufferPointer { RowOps.maximum($0.baseAddress!, count: 35) }, -1.5)
+        values[34] = 7
+        XCTAssertEqual(values.withUnsafeBufferPointer { RowOps.maximum($0.baseAddress!, count: 35) }, 7)
+        XCTAssertEqual(values.withUnsafeBufferPointer { RowOps.maximum($0.baseAddress!, count: 0) }, -.infinity)
     }
 
     func testSoftmaxPrefixMasksTheTail() {

@@ -17,7 +17,8 @@ public struct SequenceInput: Sendable {
 /// A batch is a list of sequences of any lengths, packed row after row with no padding; each
 /// appends to its own KV-cache slot. The result is the final-norm hidden state of every input
 /// token; `LanguageModelHead` turns chosen rows of it into logits or log-probabilities.
-/// Every product goes through OpenBLAS; row-wise work is spread over the cores.
+/// The projections go through their `WeightMatrix` (OpenBLAS, or oneDNN with the weights packed
+/// once), attention's products through OpenBLAS; row-wise work is spread over the cores.
 /// Not thread-safe: use one per thread.
 public final class ForwardPass {
     public let model: LlamaModel

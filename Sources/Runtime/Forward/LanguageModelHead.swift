@@ -79,7 +79,7 @@ public final class LanguageModelHead {
                                     if targets[i] >= v0 && targets[i] < v0 + n { targetLogits[i] = row[targets[i] - v0] }
                                     let maximum = RowOps.maximum(row, count: n)
                                     maxima[i * tileCount + t] = maximum
-                                    sums[i * tileCount + t] = FastExp.expShifted(row, count: n, shift: maximum)
+                                    sums[i * tileCount + t] = RowOps.expShifted(row, count: n, shift: maximum)
                                 }
                                 t += workers
                             }
