@@ -113,6 +113,13 @@ final class SignificanceReportTests: XCTestCase {
         // The p-values behind the marks. BoolQ, flap against wanda-sp: b = 100 (flap right only), c = 15.
         XCTAssertTrue(report.contains("after Holm's correction over the 20 distinct comparisons of the table."), report)
         XCTAssertTrue(report.contains("| wanda-sp | 0.20 | <0.001 / <0.001 | <0.001 / <0.001 | 0.375 / 1.000 | <0.001 / <0.001 |"), report)
+        // Where LLM-BIP stands: against flap a tie in both columns (WikiText2's windows differ by
+        // nothing on average); against wanda-sp better in both.
+        XCTAssertTrue(report.contains("Holm-corrected over the 4 comparisons of this section"), report)
+        XCTAssertTrue(report.contains("- **flap**: bip better in 0, bip worse in 0, no significant difference in 2 of 2 comparisons."), report)
+        XCTAssertTrue(report.contains("  - at 0.20: WikiText2 73.85 against 73.85, no significant difference, p = 1.000; average 58.50 against 59.25, no significant difference, p = "), report)
+        XCTAssertTrue(report.contains("- **wanda-sp**: bip better in 2, bip worse in 0, no significant difference in 0 of 2 comparisons."), report)
+        XCTAssertTrue(report.contains("  - at 0.20: WikiText2 73.85 against 148.80, bip better, p < 0.001; average 58.50 against 38.75, bip better, p < 0.001."), report)
         // The skew: bip answers 1 on every document, flap on all but one.
         XCTAssertTrue(report.contains("- bip @ 0.20, BoolQ: picks answer 1 for 100.0% of the documents; the majority class is 62.0% of them."), report)
         XCTAssertTrue(report.contains("- flap @ 0.20, BoolQ: picks answer 1 for 99.5% of the documents; the majority class is 62.0% of them."), report)

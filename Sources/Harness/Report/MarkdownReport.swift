@@ -1,7 +1,8 @@
 import Foundation
 import Tasks
 
-/// `report.md` of a sweep: the paper-style tables (the paper's acc / acc_norm mix, then acc
+/// `report.md` of a sweep: where LLM-BIP stands against each other method, in words
+/// (`StandingSummary`); the paper-style tables (the paper's acc / acc_norm mix, then acc
 /// everywhere) with chance and majority-class rows and the marks of the paired tests
 /// (`SignificanceTable`), the change against dense, skewed answers, the tests' p-values, standard
 /// errors, efficiency, and provenance. Made only from the database and the data manifests (the
@@ -46,6 +47,10 @@ struct MarkdownReport {
                      + "(a tie of all is no bold). § marks an accuracy at or below chance. Rows of several seeds are not tested.")
         lines.append("")
 
+        lines.append("## Where LLM-BIP stands")
+        lines.append("")
+        lines += StandingSummary(results: results).lines
+        lines.append("")
         lines.append("## Results (the paper tables' metrics)")
         lines.append("")
         let quoted = { (metric: String) in TaskCatalog.all.filter { $0.paperMetric == metric }.map(\.title).joined(separator: ", ") }

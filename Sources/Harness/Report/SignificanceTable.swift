@@ -47,25 +47,8 @@ struct SignificanceTable {
         func test(_ column: Int, _ before: Int64, _ now: Int64) -> Comparison? {
             let key = Comparison(column: column, before, now)
             if raw[key] != nil { return key }
-            var p: Double?
-            if column == tasks.count {
-                if let x = results.correctByTask(runID: key.a, metric: metric), let y = results.correctByTask(runID: key.b, metric: metric),
-                   x.map(\.count) == y.map(\.count) {
-                    p = bootstrap.averageAccuracyPValue(before: x, now: y)
-                }
-            } else if lowerIsBetter[column] {
-                if let x = results.perplexityWindows(runID: key.a, task: tasks[column]),
-                   let y = results.perplexityWindows(runID: key.b, task: tasks[column]), x.count == y.count {
-                    p = bootstrap.perplexityPValue(before: x, now: y)
-                }
-            } else {
-                let task = tasks[column]
-                if let x = results.correct(runID: key.a, task: task, metric: metric(task)),
-                   let y = results.correct(runID: key.b, task: task, metric: metric(task)), x.count == y.count {
-                    p = McNemarTest.pValue(before: x, now: y)
-                }
-            }
-            guard let p else { return nil }
+            guard let p = Self.pValue(results: results, tasks: tasks, metric: metric, column: column, key.a, key.b,
+                                      bootstrap: bootstrap) else { return nil }
             raw[key] = p
             return key
         }
@@ -114,4 +97,24 @@ struct SignificanceTable {
     }
 
     func isSignificant(_ p: Double?) -> Bool { p.map { $0 <= Self.alpha } ?? false }
+
+    /// The p-value, before any correction, of the paired test of runs `a` and `b` in `column` (the
+    /// tasks, then the average): nil where their evidence is missing or does not pair up.
+    static func pValue(results: SweepResults, tasks: [String], metric: (String) -> String, column: Int,
+                       _ a: Int64, _ b: Int64, bootstrap: PairedBootstrap) -> Double? {
+        if column == tasks.count {
+            guard let x = results.correctByTask(runID: a, metric: metric), let y = results.correctByTask(runID: b, metric: metric),
+                  x.map(\.count) == y.map(\.count) else { return nil }
+            return bootstrap.averageAccuracyPValue(before: x, now: y)
+        }
+        let task = tasks[column]
+        if SweepResults.isPerplexity(task) {
+            guard let x = results.perplexityWindows(runID: a, task: task), let y = results.perplexityWindows(runID: b, task: task),
+                  x.count == y.count else { return nil }
+            return bootstrap.perplexityPValue(before: x, now: y)
+        }
+        guard let x = results.correct(runID: a, task: task, metric: metric(task)), let y = results.correct(runID: b, task: task, metric: metric(task)),
+              x.count == y.count else { return nil }
+        return McNemarTest.pValue(before: x, now: y)
+    }
 }
