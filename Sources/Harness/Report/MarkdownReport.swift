@@ -4,8 +4,9 @@ import Tasks
 /// `report.md` of a sweep: where LLM-BIP stands against each other method, in words
 /// (`StandingSummary`); the paper-style tables (the paper's acc / acc_norm mix, then acc
 /// everywhere) with chance and majority-class rows and the marks of the paired tests
-/// (`SignificanceTable`), the change against dense, skewed answers, the tests' p-values, standard
-/// errors, efficiency, and provenance. Made only from the database and the data manifests (the
+/// (`SignificanceTable`), the change against dense, the ablation of statistics and bias
+/// compensation (`AblationTable`), skewed answers, the tests' p-values, standard errors,
+/// efficiency, and provenance. Made only from the database and the data manifests (the
 /// bootstrap is seeded), so the same database gives the same bytes.
 struct MarkdownReport {
     let results: SweepResults
@@ -67,6 +68,12 @@ struct MarkdownReport {
         lines.append("")
         lines += table(metric: SweepResults.paperMetric, delta: true, tests: paperTests)
         lines.append("")
+        let ablation = AblationTable(results: results).text(results: results)
+        if !ablation.isEmpty {
+            lines.append("## Ablation: one-shot or sequential statistics, bias compensation off or on")
+            lines.append("")
+            lines += ablation
+        }
         lines.append("## Results with acc everywhere")
         lines.append("")
         lines += table(metric: Self.accEverywhere, delta: false, tests: tests(metric: Self.accEverywhere))
