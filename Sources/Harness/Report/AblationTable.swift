@@ -17,7 +17,7 @@ struct AblationTable {
         let method: String
         let sparsity: Double
         /// The row of each setting (`settings` order), nil where the sweep has none.
-        let rows: [SweepResults.Row?]
+        var rows: [SweepResults.Row?]
         /// The setting the method's paper uses, if it is one of the line's.
         let paper: Int?
     }
@@ -29,10 +29,9 @@ struct AblationTable {
         var index: [String: Int] = [:]
         for row in results.rows where !row.isDense && row.runID != nil {
             let job = row.jobs[0]
-            guard !job.tuned, let method = try? ImportanceMethods.named(job.method), method.reads.readsStatistics,
-                  let statistics = job.pruning.applied(to: method.paperSetting).statistics else { continue }
+            guard !job.tuned, let method = try? ImportanceMethods.named(job.method), method.reads.readsStatistics else { continue }
             let setting = job.pruning.applied(to: method.paperSetting)
-            guard let column = Self.settings.firstIndex(where: { $0.statistics == statistics && $0.bias == setting.biasCompensation }) else { continue }
+            guard let column = Self.settings.firstIndex(where: { $0.statistics == setting.statistics && $0.bias == setting.biasCompensation }) else { continue }
             // The line: the method with the departures other than these two parts.
             var others = job.pruning
             (others.statistics, others.biasCompensation) = (nil, nil)
@@ -45,10 +44,7 @@ struct AblationTable {
                 index[key] = lines.count
                 lines.append(Line(method: name, sparsity: row.sparsity, rows: Array(repeating: nil, count: Self.settings.count), paper: paperColumn))
             }
-            let i = index[key]!
-            var rows = lines[i].rows
-            rows[column] = row
-            lines[i] = Line(method: lines[i].method, sparsity: lines[i].sparsity, rows: rows, paper: lines[i].paper)
+            lines[index[key]!].rows[column] = row
         }
         self.lines = lines.filter { $0.rows.count { $0 != nil } > 1 }
     }
