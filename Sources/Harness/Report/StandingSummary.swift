@@ -18,12 +18,16 @@ struct StandingSummary {
         /// Holm-adjusted; nil where the rows could not be paired (several seeds, missing evidence).
         var p: Double?
 
-        /// The verdict in words, `bip`'s side first.
-        var verdict: String {
-            guard let p else { return "not tested" }
-            guard p <= SignificanceTable.alpha else { return "no significant difference" }
-            return (bip < other) == lowerIsBetter ? "bip better" : "bip worse"
+        var verdict: Verdict? {
+            guard let p else { return nil }
+            guard p <= SignificanceTable.alpha else { return .tie }
+            return (bip < other) == lowerIsBetter ? .better : .worse
         }
+    }
+
+    /// A tested comparison's outcome in words, `bip`'s side first.
+    enum Verdict: String, CaseIterable {
+        case better = "bip better", worse = "bip worse", tie = "no significant difference"
     }
 
     /// The method of LLM-BIP's paper setting, whose rows the others are compared with.
@@ -80,7 +84,7 @@ struct StandingSummary {
         for f in findings where !baselines.contains(f.baseline) { baselines.append(f.baseline) }
         for baseline in baselines {
             let mine = findings.filter { $0.baseline == baseline }
-            let tally = ["bip better", "bip worse", "no significant difference"].map { verdict in "\(verdict) in \(mine.count { $0.verdict == verdict })" }
+            let tally = Verdict.allCases.map { verdict in "\(verdict.rawValue) in \(mine.count { $0.verdict == verdict })" }
             let untested = mine.count { $0.p == nil }
             lines.append("- **\(baseline)**: \(tally.joined(separator: ", ")) of \(mine.count) comparisons"
                          + (untested > 0 ? " (\(untested) not tested: rows of several seeds or without per-document evidence)." : "."))
@@ -89,7 +93,7 @@ struct StandingSummary {
             for sparsity in sparsities {
                 let parts = mine.filter { $0.sparsity == sparsity }.map { f in
                     let p = f.p.map { $0 < 0.001 ? ", p < 0.001" : String(format: ", p = %.3f", $0) } ?? ""
-                    return String(format: "%@ %.2f against %.2f, %@%@", f.column, f.bip, f.other, f.verdict, p)
+                    return String(format: "%@ %.2f against %.2f, %@%@", f.column, f.bip, f.other, f.verdict?.rawValue ?? "not tested", p)
                 }
                 lines.append("  - at \(MarkdownReport.fraction(sparsity)): " + parts.joined(separator: "; ") + ".")
             }
