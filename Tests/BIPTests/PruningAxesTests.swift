@@ -128,8 +128,7 @@ final class PruningAxesTests: XCTestCase {
                                            sourceModel: "tiny", sourceSHA256: "0")
         XCTAssertEqual(provenance.statistics, "sequential")
         XCTAssertEqual(provenance.biasCompensation, true)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-axes-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("axes")
         try ModelDirectory.write(outcome.model, to: folder, dtype: .f32, provenance: provenance, tokenizerSource: try loaded.tokenizerSource())
         let configURL = folder.appendingPathComponent("config.json")
         XCTAssertEqual(try HFConfig.read(from: configURL).bip?.provenance, provenance)

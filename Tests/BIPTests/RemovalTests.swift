@@ -44,8 +44,7 @@ final class RemovalTests: XCTestCase {
         let outcome = try Pruner.prune(loaded.model, PruningRequest(method: FLAPImportance(), sparsity: 0.1), calibration: calibration)
         XCTAssertEqual(outcome.setting, PruningSetting(allocation: .global, biasCompensation: true, statistics: .oneShot))
         XCTAssertTrue(outcome.model.layers.contains { $0.down.bias != nil }, "FLAP compensates the removed channels with a bias")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bip-roundtrip-\(ProcessInfo.processInfo.processIdentifier)")
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try temporaryFolder("roundtrip")
         let provenance = PruningProvenance(
             method: "flap", sparsityRequested: 0.1, sparsityReached: outcome.sparsity, allocation: "global",
             layers: outcome.layers, calibration: "fixture", calibrationIsTestData: false, seed: 0,

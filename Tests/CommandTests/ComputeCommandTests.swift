@@ -10,9 +10,7 @@ import XCTest
 final class ComputeCommandTests: XCTestCase {
     func testEvalStoresItsComputePrecision() throws {
         try XCTSkipUnless(ComputePrecision.bf16.isAvailable, "oneDNN has no BF16 matmul on this CPU (no AVX-512)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-compute-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("compute")
         let database = folder.appendingPathComponent("r.sqlite").path
         func perplexity(_ extra: [String]) throws -> Double {
             let outcome = try BipExecutable.run(["eval", "--model", try TinyModel.path(), "--tasks", "wikitext2", "--limit", "6",
@@ -42,9 +40,8 @@ final class ComputeCommandTests: XCTestCase {
     /// (the cached pruned model is reused).
     func testASweepEvaluatesInItsComputePrecisionAndPrunesInFP32() throws {
         try XCTSkipUnless(ComputePrecision.bf16.isAvailable, "oneDNN has no BF16 matmul on this CPU (no AVX-512)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-compute-sweep-\(UUID().uuidString)")
+        let folder = try temporaryFolder("compute-sweep")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("home"), withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
         let environment = ["BIP_HOME": folder.appendingPathComponent("home").path, "BIP_DATA": try TestModel.dataDirectory().path]
         let db = folder.appendingPathComponent("s.sqlite").path
         for compute in ["fp32", "bf16"] {

@@ -6,8 +6,7 @@ import XCTest
 /// exactly the GGUF's results.
 final class ConvertCommandTests: XCTestCase {
     func testConvertedDirectoryGivesTheGGUFLogits() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-convert-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("convert").appendingPathComponent("model")
         let gguf = try TinyModel.path()
         let converted = try BipExecutable.run(["convert", "--model", gguf, "--output", folder.path])
         XCTAssertEqual(converted.status, 0, converted.stderr)

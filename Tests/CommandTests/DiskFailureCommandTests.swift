@@ -11,11 +11,8 @@ final class DiskFailureCommandTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-disk-commands-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("disk-commands")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func eval(_ model: String, db: String) throws -> BipExecutable.Outcome {
         try BipExecutable.run(["eval", "--model", model, "--tasks", "wikitext2,arc_easy", "--limit", "2", "--db", db])

@@ -6,9 +6,7 @@ import XCTest
 /// numbers of the unsharded run exactly; a shard size below 1 is refused.
 final class EvalShardSizeTests: XCTestCase {
     func testShardedEvalPrintsTheUnshardedNumbers() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-shards-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("shards")
         func tasks(_ extra: [String]) throws -> NSDictionary {
             let outcome = try BipExecutable.run(["eval", "--model", try TinyModel.path(), "--tasks", "wikitext2,piqa,arc_easy",
                                                  "--limit", "7", "--data", try TestModel.dataDirectory().path,

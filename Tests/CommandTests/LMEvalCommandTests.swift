@@ -8,11 +8,8 @@ final class LMEvalCommandTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-lmeval-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("lmeval-cli")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func bip(_ arguments: [String]) throws -> BipExecutable.Outcome {
         try BipExecutable.run(arguments, environment: ["BIP_DATA": try TestModel.dataDirectory().path])

@@ -14,15 +14,11 @@ final class PostgresCommandTests: XCTestCase {
     var model = ""
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-pgcommand-\(UUID().uuidString)")
+        folder = try temporaryFolder("pgcommand")
         let home = folder.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         environment = ["BIP_HOME": home.path, "BIP_DATA": try TestModel.dataDirectory().path]
         model = try TinyModel.path()
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
     }
 
     var tiny: [String] {

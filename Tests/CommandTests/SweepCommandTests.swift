@@ -12,15 +12,13 @@ final class SweepCommandTests: XCTestCase {
     var model = ""
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-sweep-\(UUID().uuidString)")
+        folder = try temporaryFolder("sweep")
         let home = folder.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         // A fresh BIP_HOME, so the pruned-model cache starts empty.
         environment = ["BIP_HOME": home.path, "BIP_DATA": try TestModel.dataDirectory().path]
         model = try TinyModel.path()
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     var tiny: [String] {
         ["--model", model, "--methods", "magnitude-l2", "--sparsities", "0.2", "--tasks", "wikitext2,arc_easy,piqa", "--limit", "3",

@@ -14,14 +14,12 @@ final class SweepSignalTests: XCTestCase {
     var model = ""
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-signal-\(UUID().uuidString)")
+        folder = try temporaryFolder("signal")
         let home = folder.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         environment = ["BIP_HOME": home.path, "BIP_DATA": try TestModel.dataDirectory().path]
         model = try TinyModel.path()
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// Each job's throughput is measured for two seconds (in a child `bip bench`) before its tasks,
     /// so the sweep is still running when the signal comes.

@@ -12,14 +12,12 @@ final class SweepSlurmCommandTests: XCTestCase {
     var model = ""
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-slurm-sweep-\(UUID().uuidString)")
+        folder = try temporaryFolder("slurm-sweep")
         let home = folder.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         environment = ["BIP_HOME": home.path, "BIP_DATA": try TestModel.dataDirectory().path]
         model = try TinyModel.path()
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func sweep(_ name: String, db: String) -> [String] {
         ["sweep", "--model", model, "--methods", "magnitude-l2", "--sparsities", "0.2", "--tasks", "arc_easy", "--limit", "3",

@@ -14,14 +14,12 @@ final class SweepWorkerCommandTests: XCTestCase {
     var model = ""
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-workers-\(UUID().uuidString)")
+        folder = try temporaryFolder("workers")
         let home = folder.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         environment = ["BIP_HOME": home.path, "BIP_DATA": try TestModel.dataDirectory().path]
         model = try TinyModel.path()
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func sweep(methods: String, limit: Int, benchSeconds: Double = 0, shardSize: Int? = nil) -> [String] {
         ["sweep", "--model", model, "--methods", methods, "--sparsities", "0.2", "--tasks", "wikitext2,arc_easy,piqa", "--limit", String(limit),

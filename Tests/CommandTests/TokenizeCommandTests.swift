@@ -8,11 +8,8 @@ final class TokenizeCommandTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-tokenize-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("tokenize")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func testVocabularyOnlyGGUF() throws {
         let vocabulary = try TestModel.sharedFile("fixtures/llama-spm/ggml-vocab-llama-spm.gguf").path

@@ -9,11 +9,8 @@ final class TuneCommandTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-tune-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("tune")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     let tiny = ["--max-steps", "2", "--batch", "2", "--micro-batch", "1", "--cutoff", "24", "--held-out", "4",
                 "--eval-steps", "1", "--save-steps", "1", "--warmup", "1", "--lr", "1e-3"]

@@ -78,8 +78,7 @@ final class LoRATuningTests: XCTestCase {
     }
 
     func testACheckpointResumesExactlyWhereTheTuneStopped() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-tune-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("tune")
         let tuning = try Self.tuning(steps: 6)
         var straight = tuning.start()
         for _ in 0..<3 { _ = tuning.step(&straight) }

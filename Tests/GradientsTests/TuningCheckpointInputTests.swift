@@ -1,5 +1,6 @@
 import Foundation
 import Gradients
+import TestSupport
 import XCTest
 
 /// Damaged tune checkpoints that once crashed `TuningCheckpoint.read` (a count that overflowed,
@@ -9,11 +10,8 @@ final class TuningCheckpointInputTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-checkpoint-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("checkpoint")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// A checkpoint of the default options with `changes` applied to a whole one's JSON (no
     /// adapters, 0 parameters, an empty values file).

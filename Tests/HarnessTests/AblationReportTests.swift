@@ -1,5 +1,6 @@
 import Foundation
 @testable import Harness
+import TestSupport
 import XCTest
 
 /// The report's ablation table on a hand-made sweep: `bip` at 0.2 in its four settings of
@@ -11,12 +12,9 @@ final class AblationReportTests: XCTestCase {
     var store: ResultStore!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-ablation-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("ablation")
         store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// Window i's NLL sum (127 tokens) under each job's label.
     static func nll(_ label: String, _ i: Int) -> Double {

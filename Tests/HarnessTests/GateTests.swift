@@ -67,9 +67,7 @@ final class GateTests: XCTestCase {
     }
 
     func testBaselineRoundTripAndBadFile() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-gate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("gate")
         let path = folder.appendingPathComponent("baseline.json").path
         let baseline = Baseline(entries: [GateEntry(key: key("dense", "piqa", "acc_norm"), value: 0.5, stderr: 0.2, n: 2, correct: "10", runID: 1)])
         try baseline.write(to: path)

@@ -14,11 +14,8 @@ final class IdenticalModelsTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-identical-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("identical")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// `bip` and `bip-local` remove the same units of the tiny model under their (uniform)
     /// allocation; `magnitude-l1` removes others.

@@ -13,11 +13,8 @@ final class LMEvalFilesTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-lmeval-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("lmeval")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     static let fixture = TestModel.packageRoot.appendingPathComponent("Tests/HarnessTests/Fixtures/lm-eval")
     static let fixtureResults = fixture.appendingPathComponent("EleutherAI__pythia-160m/results_2024-06-01T12-00-00.123456.json")

@@ -12,12 +12,9 @@ final class PerplexityWindowTests: XCTestCase {
     var store: ResultStore!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-windows-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("windows")
         store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func newRun() throws -> Int64 {
         try store.insert(EvalRun(modelPath: "/m.gguf", modelSHA256: "abc", parameters: 10, evalProtocol: "llm-pruner", options: "{}",

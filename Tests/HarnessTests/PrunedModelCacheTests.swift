@@ -61,8 +61,7 @@ final class PrunedModelCacheTests: XCTestCase {
     /// loads the model whenever the cache has it: every load succeeds with the same logits, and
     /// each round ends with the one model and no temporary directory.
     func testTwoMakersOfTheSameModelAtOnce() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-cache-race-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("cache-race")
         let cache = PrunedModelCache(home: folder)
         let made = try outcome(sparsity: 0.2), source = try TinyModel.loaded()
         let expected = TestInputs.logits(made.model, [1, 2, 3])

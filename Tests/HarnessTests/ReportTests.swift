@@ -1,5 +1,6 @@
 import Foundation
 @testable import Harness
+import TestSupport
 import XCTest
 
 /// The report of a sweep stored by hand: the paper's metric mix, averages, changes against
@@ -9,12 +10,9 @@ final class ReportTests: XCTestCase {
     var store: ResultStore!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-report-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("report")
         store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// wikitext2 ppl, hellaswag (acc, acc_norm), piqa (acc, acc_norm) of each job.
     let values: [String: (Double, Double, Double, Double, Double)] = [

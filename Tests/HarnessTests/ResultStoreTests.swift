@@ -2,17 +2,15 @@ import Foundation
 import Runtime
 import Synchronization
 import Harness
+import TestSupport
 import XCTest
 
 final class ResultStoreTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("store")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func run() -> EvalRun {
         EvalRun(modelPath: "/m.gguf", modelSHA256: "abc", parameters: 10, evalProtocol: "llm-pruner", options: "{}",

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Harness
+import TestSupport
 import XCTest
 
 /// A report on a hand-made sweep with per-document answers and perplexity windows: significance
@@ -11,12 +12,9 @@ final class SignificanceReportTests: XCTestCase {
     var store: ResultStore!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-significance-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("significance")
         store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     static let documents = 200, windows = 60
 

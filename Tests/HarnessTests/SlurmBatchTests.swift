@@ -88,9 +88,7 @@ final class SlurmBatchTests: XCTestCase {
     /// a stand-in for `bip worker` that prints what it was given, with the environment set.
     func testAJobArrayRunsOnSlurm() throws {
         guard try LocalCluster.slurmAvailable() else { return }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-slurm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("slurm")
         let worker = folder.appendingPathComponent("worker")
         try Data("#!/bin/sh\necho \"task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID: $* threads $OPENBLAS_NUM_THREADS home $BIP_HOME\"\n".utf8)
             .write(to: worker)
@@ -112,9 +110,7 @@ final class SlurmBatchTests: XCTestCase {
 
     func testSbatchRefusingAScriptIsAClearError() throws {
         guard try LocalCluster.slurmAvailable() else { return }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-slurm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("slurm")
         let batch = SlurmBatch(sweep: "refused", db: "x", workers: 2, executable: "/bin/true", logDirectory: folder.path,
                                partition: "no-such-partition")
         let script = folder.appendingPathComponent(batch.scriptName)

@@ -12,11 +12,8 @@ final class SweepAxesTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-axes-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("axes")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// Every combination that applies to a method is a job, shown with its departures from the
     /// method's paper setting; sequential statistics with a global allocation give no job.

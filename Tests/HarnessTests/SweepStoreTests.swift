@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 @testable import Harness
 import Runtime
+import TestSupport
 import XCTest
 
 /// The sweep tables: the plan, job updates, failed-job reset, and the newest result per key with
@@ -10,11 +11,8 @@ final class SweepStoreTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-sweeps-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("sweeps")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func testPlanUpdateAndRetry() throws {
         let store = try ResultStore(path: folder.appendingPathComponent("s.sqlite").path)

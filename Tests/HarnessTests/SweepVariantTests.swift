@@ -13,11 +13,8 @@ final class SweepVariantTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-variants-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("variants")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// The full comparison: 46 jobs, each once; the ablation's own jobs evaluate WikiText2 only,
     /// a job the ablation shares with the comparison evaluates every task.

@@ -16,14 +16,11 @@ final class UnitClaimTests: XCTestCase {
     var sweep: SweepRecord!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-claims-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("claims")
         store = try ResultStore(path: folder.appendingPathComponent("claims.sqlite").path)
         let config = SweepConfig(model: "m", methods: ["random"], sparsities: [0.2], tasks: ["arc_easy"], limit: 4, benchSeconds: 0)
         sweep = try store.plan(name: "s", config: config.json, jobs: config.jobs, at: "t")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     let here = WorkerIdentity(name: "a", host: ProcessInfo.processInfo.hostName, pid: Int(getpid()))
     let elsewhere = WorkerIdentity(name: "b", host: "node-b", pid: 1)

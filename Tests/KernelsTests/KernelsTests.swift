@@ -149,6 +149,37 @@ final class KernelsTests: XCTestCase {
         }
     }
 
+    /// Every index runs exactly once and its writes are seen by the caller, whichever threads run
+    /// it: several threads hand out work at once (one holds the worker pool, the others go to
+    /// Dispatch), and every body hands out work of its own from inside a region.
+    func testEveryIndexRunsOnceWhoeverHandsItOut() {
+        final class Counts: @unchecked Sendable {
+            private let lock = NSLock()
+            private(set) var counts: [Int: Int] = [:]
+            func add(_ key: Int) { lock.withLock { counts[key, default: 0] += 1 } }
+        }
+        let counts = Counts()
+        let callers = 4, rounds = 200, outer = 5, inner = 3
+        let written = UnsafeMutablePointer<Int>.allocate(capacity: callers * rounds * outer)
+        defer { written.deallocate() }
+        written.initialize(repeating: -1, count: callers * rounds * outer)
+        DispatchQueue.concurrentPerform(iterations: callers) { caller in
+            for round in 0..<rounds {
+                let key = caller * 1_000_000 + round * 1000
+                Parallel.forEach(outer) { i in
+                    counts.add(key + i * 10)
+                    Parallel.forEach(inner) { j in counts.add(key + i * 10 + j + 1) }
+                    written[(caller * rounds + round) * outer + i] = i
+                }
+                for i in 0..<outer where written[(caller * rounds + round) * outer + i] != i {
+                    XCTFail("caller \(caller), round \(round): index \(i)'s write not seen after the region")
+                }
+            }
+        }
+        XCTAssertEqual(counts.counts.count, callers * rounds * outer * (1 + inner))
+        XCTAssertEqual(Set(counts.counts.values), [1])
+    }
+
     /// `nice bip sweep` must lower all of its work, also what runs on Dispatch's worker threads:
     /// the work runs at the caller's nice value or the main thread's, whichever is lower priority.
     func testWorkersTakeTheCallersNiceValue() throws {

@@ -8,13 +8,7 @@ final class GGUFReaderTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("bip-gguf-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
+        directory = try temporaryFolder("gguf-tests")
     }
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

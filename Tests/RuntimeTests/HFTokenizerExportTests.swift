@@ -9,11 +9,8 @@ final class HFTokenizerExportTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-export-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("export")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// Writes the tokenizer of `gguf` into a fresh directory and loads it back from there.
     private func exportAndLoad(_ gguf: GGUFFile, name: String) throws -> any Tokenizer {

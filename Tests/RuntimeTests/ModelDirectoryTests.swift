@@ -10,11 +10,8 @@ final class ModelDirectoryTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("bip-hf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try temporaryFolder("hf")
     }
-
-    override func tearDownWithError() throws { if let directory { try? FileManager.default.removeItem(at: directory) } }
 
     /// A 2-layer model with hidden size 8, 2 query heads and 1 KV head of dimension 4, FFN 12 and a
     /// 32-token vocabulary; weights from a fixed formula. `qwen2` adds q/k/v biases and an untied head.

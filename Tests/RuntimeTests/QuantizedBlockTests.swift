@@ -13,12 +13,7 @@ final class QuantizedBlockTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("bip-quant-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
+        directory = try temporaryFolder("quant-tests")
     }
 
     /// Stores `data` as one tensor of `type` in a GGUF file and decodes it through `GGUFFile.floats`.

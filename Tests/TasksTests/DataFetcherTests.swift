@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import TestSupport
 import XCTest
 @testable import Tasks
 
@@ -49,7 +50,7 @@ final class DataFetcherTests: XCTestCase {
 
     func testGoodFileLandsCorruptedFileFailsAndLeavesNothing() throws {
         let real = try realData()
-        let served = try temporaryDirectory(self), target = try temporaryDirectory(self)
+        let served = try temporaryFolder("fetch"), target = try temporaryFolder("fetch")
         try FileManager.default.copyItem(at: real.file("piqa/valid-labels.lst"), to: served.appendingPathComponent("piqa-labels.lst"))
         var corrupted = try Data(contentsOf: real.file("winogrande/dev-labels.lst"))
         corrupted[0] ^= 0x03
@@ -82,7 +83,7 @@ final class DataFetcherTests: XCTestCase {
     }
 
     func testNonIdenticalSourceIsNotDownloaded() throws {
-        let target = try temporaryDirectory(self)
+        let target = try temporaryFolder("fetch")
         let manifest = try DatasetManifest.load("hellaswag")
         let report = try XCTUnwrap(fetch(manifest, with: DataFetcher(dataDirectory: DataDirectory(url: target))))
         XCTAssertEqual(report.failed.map(\.file), ["hellaswag/hellaswag_val.jsonl"])

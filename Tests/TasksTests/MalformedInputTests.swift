@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Tasks
 
 /// Bad records are errors naming file, line and field; never a crash or a skipped document.
 final class MalformedInputTests: XCTestCase {
     func load(_ task: String, _ files: [String: String]) throws -> DataError? {
-        let temp = try temporaryDirectory(self)
+        let temp = try temporaryFolder("malformed")
         for (path, text) in files { try write(text, to: path, in: temp) }
         return dataError { _ = try ZeroShotTask.load(task, from: DataDirectory(url: temp)) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Tasks
 
@@ -42,7 +43,7 @@ final class ManifestAndVerifierTests: XCTestCase {
 
     func testCorruptedCopyFailsNamingTheFile() throws {
         let real = try realData()
-        let temp = try temporaryDirectory(self)
+        let temp = try temporaryFolder("manifest")
         let manifest = try DatasetManifest.load("piqa")
         var labels = try Data(contentsOf: real.file("piqa/valid-labels.lst"))
         labels[0] = labels[0] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
@@ -57,7 +58,7 @@ final class ManifestAndVerifierTests: XCTestCase {
     }
 
     func testSizeMismatchAndCache() throws {
-        let temp = try temporaryDirectory(self)
+        let temp = try temporaryFolder("manifest")
         try write("abc", to: "x/a.txt", in: temp)
         let good = DatasetManifest.File(path: "x/a.txt", bytes: 3,
                                         sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Tasks
 
@@ -46,7 +47,7 @@ final class TaskCatalogTests: XCTestCase {
     }
 
     func testUnknownNamesKeepTheirErrors() throws {
-        let data = DataDirectory(url: try temporaryDirectory(self))
+        let data = DataDirectory(url: try temporaryFolder("catalog"))
         XCTAssertThrowsError(try ZeroShotTask.load("wikitext2", from: data)) { error in
             XCTAssertEqual("\(error)", "wikitext2: unknown task (known: boolq, piqa, hellaswag, winogrande, arc_easy, arc_challenge, openbookqa)")
         }

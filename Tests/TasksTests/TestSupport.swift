@@ -15,14 +15,6 @@ func realData(file: StaticString = #filePath, line: UInt = #line) throws -> Data
     }
 }
 
-/// A fresh temporary directory, removed when the test ends.
-func temporaryDirectory(_ test: XCTestCase) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("bip-tasks-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-    return url
-}
-
 /// Writes `text` to `relativePath` under `directory`, creating folders.
 func write(_ text: String, to relativePath: String, in directory: URL) throws {
     let url = directory.appendingPathComponent(relativePath)

@@ -8,11 +8,8 @@ final class TuningDataTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-tuning-data-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("tuning-data")
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func testAlpacaExamplesPredictTheResponseAndEOS() throws {
         let tokenizer = try TinyModel.loaded().tokenizer

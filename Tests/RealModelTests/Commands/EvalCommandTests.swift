@@ -6,9 +6,7 @@ import XCTest
 /// run of the command itself): the JSON document, the samples file and the stored run.
 final class EvalCommandTests: XCTestCase {
     func testEveryTaskWithALimitWritesJSONSamplesAndARun() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bip-eval-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("eval")
         let db = folder.appendingPathComponent("results.sqlite").path
         let samples = folder.appendingPathComponent("samples.jsonl")
         let outcome = try BipExecutable.run(["eval", "--model", try TestModel.ggufPath(), "--tasks", "all", "--limit", "2",

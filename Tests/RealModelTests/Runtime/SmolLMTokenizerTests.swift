@@ -99,9 +99,7 @@ final class SmolLMTokenizerTests: XCTestCase {
 
     /// The tokenizer written as tokenizer.json by bip's writer and read back gives the same ids.
     func testSmolLMThroughWrittenTokenizerJSON() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bip-export-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryFolder("export")
         try HFTokenizerJSON.write(fromGGUF: TestModel.gguf(), to: directory)
         let tokenizer = try XCTUnwrap(try TokenizerLoader.load(path: directory.path) as? ByteLevelBPETokenizer)
         XCTAssertEqual(tokenizer.preTokenizer, .smollm)
