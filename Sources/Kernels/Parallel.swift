@@ -6,7 +6,8 @@ import Foundation
 /// The threads that run the work (`WorkerPool`'s, or Dispatch's) take the lower of two priorities
 /// (the higher nice value): the caller's and the process's (its main thread's, which `nice` and
 /// `renice PID` set). So `nice bip sweep`, or `renice` on its process, lowers all of its work:
-/// threads started by the process run at the default priority whatever its nice value.
+/// threads started by the process run at the default priority whatever its nice value. A niced
+/// process that leads its session lowers its session's scheduling group too (`SessionGroup`).
 public enum Parallel {
     /// Runs `body(i)` for every i in 0..<count, on all cores; returns when all are done.
     /// Small counts run inline, so callers need not special-case them. The work goes to
@@ -16,6 +17,7 @@ public enum Parallel {
             if count == 1 { body(0) }
             return
         }
+        _ = sessionGroupFollowsNice
         let nice = workNice()
         if let pool = WorkerPool.shared, pool.run(count, nice: nice, body) { return }
         DispatchQueue.concurrentPerform(iterations: count) { i in
@@ -47,6 +49,11 @@ public enum Parallel {
     static func follow(_ nice: Int32) {
         if currentNice() != nice { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) }
     }
+
+    /// Done once, when work is first handed out: a niced process that leads its session lowers
+    /// its session's scheduling group as well (`SessionGroup`), so that `setsid nice bip sweep`
+    /// leaves the cores to other sessions too.
+    private static let sessionGroupFollowsNice: Void = { SessionGroup.followProcessNice() }()
 
     public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 }
