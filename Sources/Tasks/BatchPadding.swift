@@ -23,14 +23,14 @@ enum BatchPadding {
         return inputs + [SequenceInput(slot: fillerSlot, tokens: Array(repeating: 0, count: minimumRows - rows))]
     }
 
-    /// `head`'s log-probabilities of `targets` at `rows` of `hidden`, computed with the rows
-    /// padded to at least `minimumRows` (copies of the first row, whose results are dropped).
-    static func logProbabilities(_ head: LanguageModelHead, _ hidden: UnsafeBufferPointer<Float>, rows: [Int],
-                                 targets: [Int]) -> [Double] {
+    /// `head`'s scores of `targets` at `rows` of `hidden`, computed with the rows padded to at
+    /// least `minimumRows` (copies of the first row, whose results are dropped).
+    static func tokenScores(_ head: LanguageModelHead, _ hidden: UnsafeBufferPointer<Float>, rows: [Int],
+                            targets: [Int]) -> [TokenScore] {
         guard let first = rows.first else { return [] }
         let filler = max(0, minimumRows - rows.count)
-        let all = head.logProbabilities(hidden, rows: rows + Array(repeating: first, count: filler),
-                                        targets: targets + Array(repeating: targets[0], count: filler))
+        let all = head.tokenScores(hidden, rows: rows + Array(repeating: first, count: filler),
+                                   targets: targets + Array(repeating: targets[0], count: filler))
         return Array(all.prefix(rows.count))
     }
 }

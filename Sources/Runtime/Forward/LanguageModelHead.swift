@@ -28,31 +28,38 @@ public final class LanguageModelHead {
 
     /// For each (row, target): log p(target | row), i.e. `logit[target] - logsumexp(logits)`, in Double.
     public func logProbabilities(_ hidden: UnsafeBufferPointer<Float>, rows: [Int], targets: [Int]) -> [Double] {
+        tokenScores(hidden, rows: rows, targets: targets).map(\.logProbability)
+    }
+
+    /// For each (row, target): log p(target | row), and whether the target is the row's greedy token.
+    public func tokenScores(_ hidden: UnsafeBufferPointer<Float>, rows: [Int], targets: [Int]) -> [TokenScore] {
         precondition(rows.count == targets.count)
         let vocab = model.config.vocabularySize
         precondition(targets.allSatisfy { $0 >= 0 && $0 < vocab }, "target outside the vocabulary")
-        var out = [Double](repeating: 0, count: rows.count)
+        var out: [TokenScore] = []
+        out.reserveCapacity(rows.count)
         let passes = (rows.count + Self.maxRows - 1) / Self.maxRows
         for pass in 0..<passes {
             let first = pass * rows.count / passes, last = (pass + 1) * rows.count / passes
-            let values = logProbabilities(hidden, rows: rows[first..<last], targets: targets[first..<last])
-            for (i, value) in values.enumerated() { out[first + i] = value }
+            out += tokenScores(hidden, rows: rows[first..<last], targets: targets[first..<last])
         }
         return out
     }
 
-    /// One pass of `logProbabilities` over at most `maxRows` rows.
-    private func logProbabilities(_ hidden: UnsafeBufferPointer<Float>, rows: ArraySlice<Int>,
-                                  targets: ArraySlice<Int>) -> [Double] {
+    /// One pass of `tokenScores` over at most `maxRows` rows.
+    private func tokenScores(_ hidden: UnsafeBufferPointer<Float>, rows: ArraySlice<Int>,
+                             targets: ArraySlice<Int>) -> [TokenScore] {
         let d = model.config.hiddenSize, vocab = model.config.vocabularySize
         let count = rows.count, width = Self.tileWidth
         let tileCount = (vocab + width - 1) / width
         let gathered = gather(hidden, rows: rows)
         let targets = Array(targets)
-        // Per (row, tile): the tile's maximum logit and Σ exp(logit - maximum).
+        // Per (row, tile): the tile's maximum logit and Σ exp(logit - maximum). Per row: the
+        // target's logit, and the largest logit before it in its tile (-inf when it is the first).
         var maxima = [Float](repeating: 0, count: count * tileCount)
         var sums = [Double](repeating: 0, count: count * tileCount)
         var targetLogits = [Float](repeating: 0, count: count)
+        var beforeTarget = [Float](repeating: -.infinity, count: count)
         let workers = min(tiles.count, tileCount)
         let scratch = tiles.prefix(workers).map { $0.reserve(count * width) }
         let head = model.lmHead ?? model.tokenEmbedding
@@ -60,28 +67,33 @@ public final class LanguageModelHead {
             maxima.withUnsafeMutableBufferPointer { maxima in
                 sums.withUnsafeMutableBufferPointer { sums in
                     targetLogits.withUnsafeMutableBufferPointer { targetLogits in
-                        Parallel.forEach(workers) { w in
-                            let logits = scratch[w]
-                            var t = w
-                            while t < tileCount {
-                                let v0 = t * width, n = min(width, vocab - v0)
-                                if let packed = self.model.packedHead {
-                                    // Packed by the same oneDNN on this CPU: a failure is oneDNN's own (out of memory).
-                                    do { try packed.tiles[t].product(gathered, m: count, into: logits, ldc: n, accumulate: false) } catch {
-                                        preconditionFailure("packed LM head product: \(error)")
+                        beforeTarget.withUnsafeMutableBufferPointer { beforeTarget in
+                            Parallel.forEach(workers) { w in
+                                let logits = scratch[w]
+                                var t = w
+                                while t < tileCount {
+                                    let v0 = t * width, n = min(width, vocab - v0)
+                                    if let packed = self.model.packedHead {
+                                        // Packed by the same oneDNN on this CPU: a failure is oneDNN's own (out of memory).
+                                        do { try packed.tiles[t].product(gathered, m: count, into: logits, ldc: n, accumulate: false) } catch {
+                                            preconditionFailure("packed LM head product: \(error)")
+                                        }
+                                    } else {
+                                        Matmul.serial(gathered, lda: d, m: count, k: d, head.baseAddress! + v0 * d, ldb: d, n: n,
+                                                      transposeB: true, logits, ldc: n)
                                     }
-                                } else {
-                                    Matmul.serial(gathered, lda: d, m: count, k: d, head.baseAddress! + v0 * d, ldb: d, n: n,
-                                                  transposeB: true, logits, ldc: n)
+                                    for i in 0..<count {
+                                        let row = logits + i * n
+                                        if targets[i] >= v0 && targets[i] < v0 + n {
+                                            targetLogits[i] = row[targets[i] - v0]
+                                            if targets[i] > v0 { beforeTarget[i] = RowOps.maximum(row, count: targets[i] - v0) }
+                                        }
+                                        let maximum = RowOps.maximum(row, count: n)
+                                        maxima[i * tileCount + t] = maximum
+                                        sums[i * tileCount + t] = RowOps.expShifted(row, count: n, shift: maximum)
+                                    }
+                                    t += workers
                                 }
-                                for i in 0..<count {
-                                    let row = logits + i * n
-                                    if targets[i] >= v0 && targets[i] < v0 + n { targetLogits[i] = row[targets[i] - v0] }
-                                    let maximum = RowOps.maximum(row, count: n)
-                                    maxima[i * tileCount + t] = maximum
-                                    sums[i * tileCount + t] = RowOps.expShifted(row, count: n, shift: maximum)
-                                }
-                                t += workers
                             }
                         }
                     }
@@ -93,7 +105,12 @@ public final class LanguageModelHead {
             let maximum = Double(tileMaxima.max()!)
             var total = 0.0
             for t in 0..<tileCount { total += sums[i * tileCount + t] * Foundation.exp(Double(maxima[i * tileCount + t]) - maximum) }
-            return Double(targetLogits[i]) - (maximum + Foundation.log(total))
+            // Greedy: the target is the first index of the largest logit, as argmax picks it, so
+            // every logit before it (earlier tiles, and its own tile) is smaller.
+            let target = targetLogits[i], targetTile = targets[i] / width
+            let isGreedy = Double(target) == maximum && beforeTarget[i] < target
+                && tileMaxima.prefix(targetTile).allSatisfy { $0 < target }
+            return TokenScore(logProbability: Double(target) - (maximum + Foundation.log(total)), isGreedy: isGreedy)
         }
     }
 
