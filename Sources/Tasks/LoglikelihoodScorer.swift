@@ -97,7 +97,7 @@ public final class LoglikelihoodScorer {
         if !inputs.isEmpty {
             tokensRun += row
             let hidden = forward(BatchPadding.padded(inputs, fillerSlot: slots), cache: cache)
-            for (token, (d, c)) in zip(BatchPadding.tokenScores(head, hidden, rows: rows, targets: targets), owners) {
+            for (token, (d, c)) in zip(BatchPadding.tokenScores(head, hidden, of: forward, rows: rows, targets: targets), owners) {
                 scores[d][c].add(token)
             }
         }
@@ -127,7 +127,7 @@ public final class LoglikelihoodScorer {
         if !inputs.isEmpty {
             tokensRun += row
             let hidden = forward(BatchPadding.padded(inputs, fillerSlot: slots), cache: cache)
-            for (token, (d, c)) in zip(BatchPadding.tokenScores(head, hidden, rows: rows, targets: targets), owners) {
+            for (token, (d, c)) in zip(BatchPadding.tokenScores(head, hidden, of: forward, rows: rows, targets: targets), owners) {
                 scores[d][c].add(token)
             }
         }

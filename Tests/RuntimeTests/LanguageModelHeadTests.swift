@@ -4,7 +4,8 @@ import Runtime
 import XCTest
 
 /// The LM head's tiled log-softmax: the values of a log-softmax taken in Double, and a row's bits
-/// independent of the rows it shares a call with (which the evaluators' shard invariance needs);
+/// independent of the rows it shares a call with, given its forward call's row layout (which the
+/// evaluators' shard invariance needs);
 /// with the head's tiles multiplied by sgemm and, where the CPU has it, packed for oneDNN.
 final class LanguageModelHeadTests: XCTestCase {
     /// Plain, and packed where the CPU has oneDNN's AVX-512 Float32 matmul.
@@ -48,7 +49,10 @@ final class LanguageModelHeadTests: XCTestCase {
             let (head, _, hidden) = try head(rows: 1300, packed: packed)
             func values(_ rows: Range<Int>) -> [Int: Double] {
                 let list = Array(rows), targets = list.map { ($0 * 31) % 5000 }
-                let out = hidden.withUnsafeBufferPointer { head.logProbabilities($0, rows: list, targets: targets) }
+                // The hidden states of one sequence of 1300 tokens, as a forward call lays them out.
+                let out = hidden.withUnsafeBufferPointer {
+                    head.logProbabilities($0, rows: list, targets: targets, layout: AlignedRows(lengths: [1300]))
+                }
                 return Dictionary(uniqueKeysWithValues: zip(list, out))
             }
             let few = values(100..<164), many = values(0..<1300), some = values(90..<400)
