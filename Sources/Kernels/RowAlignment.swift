@@ -89,41 +89,60 @@ public struct AlignedRows: Sendable, Equatable {
     public var isPacked: Bool { period == 1 }
 
     /// Rows in the packed layout.
-    public var packedCount: Int { lengths.reduce(0, +) }
+    public var packedCount: Int { (packedStarts.last ?? 0) + (lengths.last ?? 0) }
 
     /// The aligned index of packed row `row`.
     public func alignedIndex(ofPackedRow row: Int) -> Int {
+        let sequence = sequenceIndex(ofPackedRow: row)
+        return alignedStarts[sequence] + row - packedStarts[sequence]
+    }
+
+    /// The sequence that holds packed row `row`.
+    private func sequenceIndex(ofPackedRow row: Int) -> Int {
         var lower = 0, upper = packedStarts.count - 1
         precondition(upper >= 0 && row >= 0 && row < packedCount, "row \(row) outside the layout")
         while lower < upper {   // the last sequence starting at or before `row`
             let middle = (lower + upper + 1) / 2
             if packedStarts[middle] <= row { lower = middle } else { upper = middle - 1 }
         }
-        while lengths[lower] == 0 || row >= packedStarts[lower] + lengths[lower] { lower += 1 }
-        return alignedStarts[lower] + row - packedStarts[lower]
+        while row >= packedStarts[lower] + lengths[lower] { lower += 1 }
+        return lower
     }
 
     /// Copies `packed` rows (`width` values each) to their aligned places in `aligned`, zeroing
-    /// the rows between.
+    /// the rows between; the rows are shared out over the cores.
     public func scatter(_ packed: UnsafePointer<Float>, width: Int, into aligned: UnsafeMutablePointer<Float>) {
-        aligned.initialize(repeating: 0, count: count * width)
-        for (i, length) in lengths.enumerated() where length > 0 {
-            (aligned + alignedStarts[i] * width).update(from: packed + packedStarts[i] * width, count: length * width)
+        for i in 0...lengths.count {
+            let gap = i == 0 ? 0 : alignedStarts[i - 1] + lengths[i - 1], next = i < lengths.count ? alignedStarts[i] : count
+            (aligned + gap * width).update(repeating: 0, count: (next - gap) * width)
+        }
+        forEachRow { packedRow, alignedRow in
+            (aligned + alignedRow * width).update(from: packed + packedRow * width, count: width)
         }
     }
 
     /// Writes the aligned rows (`width` values each) back to their packed places, rows `ldPacked`
-    /// apart, or adds them there when `accumulate`.
+    /// apart, or adds them there when `accumulate`; the rows are shared out over the cores.
     public func gather(_ aligned: UnsafePointer<Float>, width: Int, into packed: UnsafeMutablePointer<Float>, ldPacked: Int,
                        accumulate: Bool) {
-        for (i, length) in lengths.enumerated() {
-            for t in 0..<length {
-                let source = aligned + (alignedStarts[i] + t) * width, target = packed + (packedStarts[i] + t) * ldPacked
-                if accumulate {
-                    for j in 0..<width { target[j] += source[j] }
-                } else {
-                    target.update(from: source, count: width)
-                }
+        forEachRow { packedRow, alignedRow in
+            let source = aligned + alignedRow * width, target = packed + packedRow * ldPacked
+            if accumulate {
+                for j in 0..<width { target[j] += source[j] }
+            } else {
+                target.update(from: source, count: width)
+            }
+        }
+    }
+
+    /// Calls `body(packed row, aligned row)` for every row, ranges of rows on each core.
+    private func forEachRow(_ body: (Int, Int) -> Void) {
+        Parallel.forRanges(packedCount, minimumPerRange: 32) { rows in
+            guard let first = rows.first else { return }
+            var sequence = sequenceIndex(ofPackedRow: first)
+            for row in rows {
+                while row >= packedStarts[sequence] + lengths[sequence] { sequence += 1 }
+                body(row, alignedStarts[sequence] + row - packedStarts[sequence])
             }
         }
     }

@@ -25,14 +25,14 @@ enum BatchPadding {
     }
 
     /// `head`'s scores of `targets` at `rows` of `hidden`, as `forward` made it (its rows' layout),
-    /// computed with the rows padded to at least `minimumRows` (copies of the first row, whose
-    /// results are dropped).
+    /// computed with the rows padded to at least `minimumRows` (the first rows of the call, which
+    /// has that many, each at its own remainder in the head's product; their results are dropped).
     static func tokenScores(_ head: LanguageModelHead, _ hidden: UnsafeBufferPointer<Float>, of forward: ForwardPass,
                             rows: [Int], targets: [Int]) -> [TokenScore] {
-        guard let first = rows.first else { return [] }
+        guard !rows.isEmpty else { return [] }
         let filler = max(0, minimumRows - rows.count)
-        let all = head.tokenScores(hidden, rows: rows + Array(repeating: first, count: filler),
-                                   targets: targets + Array(repeating: targets[0], count: filler), layout: forward.layout)
+        let all = head.tokenScores(hidden, rows: rows + Array(0..<filler),
+                                   targets: targets + Array(repeating: 0, count: filler), layout: forward.layout)
         return Array(all.prefix(rows.count))
     }
 }
