@@ -1,4 +1,3 @@
-import Kernels
 import Runtime
 
 /// Runs the calibration sequences through a model one decoder layer at a time, holding the
@@ -69,30 +68,17 @@ public final class LayerwiseRunner {
     }
 }
 
-/// Rebuilds a block's output `y = H + down(Z) (+ bias)` from the activations a forward pass shows.
+/// Keeps a block's output, the residual stream leaving the layer, as the forward pass shows it.
 private final class BlockOutput: ActivationObserver {
-    let layer: DecoderLayer
     var output: [Float]
     var rowOffset = 0
 
     init(layer: DecoderLayer, tokens: Int) {
-        self.layer = layer
         output = [Float](repeating: 0, count: tokens * layer.hiddenSize)
     }
 
     func observe(_ site: ActivationSite, layer _: Int, rows: UnsafePointer<Float>, count: Int, width: Int) {
-        let d = layer.hiddenSize
-        output.withUnsafeMutableBufferPointer { out in
-            let y = out.baseAddress! + rowOffset * d
-            switch site {
-            case .ffnNormInput:
-                y.update(from: rows, count: count * d)
-            case .downProjInput where width > 0:
-                layer.down.weight.product(rows, m: count, into: y, ldc: d, beta: 1)
-                if let bias = layer.down.bias { RowOps.addBias(bias, to: y, rows: count) }
-            case .downProjInput, .attentionOutputInput:
-                break
-            }
-        }
+        guard site == .blockOutput else { return }
+        output.withUnsafeMutableBufferPointer { out in (out.baseAddress! + rowOffset * width).update(from: rows, count: count * width) }
     }
 }

@@ -11,6 +11,7 @@ public final class StatisticsCollector: ActivationObserver {
     public init(rmsEpsilon: Float) { self.rmsEpsilon = Double(rmsEpsilon) }
 
     public func observe(_ site: ActivationSite, layer observed: Int, rows: UnsafePointer<Float>, count: Int, width: Int) {
+        guard site != .blockOutput else { return }
         let layer = observed + layerOffset
         var stats = layers[layer] ?? LayerStatistics(attentionWidth: 0, ffnWidth: 0)
         layers[layer] = nil  // keep the arrays uniquely referenced while they are updated
@@ -26,6 +27,8 @@ public final class StatisticsCollector: ActivationObserver {
             for r in 0..<count {
                 stats.hRMSSum += (RowOps.sumOfSquares(rows + r * width, width) / Double(width) + rmsEpsilon).squareRoot()
             }
+        case .blockOutput:
+            break
         }
         layers[layer] = stats
     }

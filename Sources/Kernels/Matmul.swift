@@ -19,11 +19,12 @@ public enum Matmul {
     ) {
         _ = singleThreadedBLAS
         guard m > 0, n > 0 else { return }
-        // Enough work per core to amortise the fork. The columns (the weight's rows) are split, so
-        // that each core packs only its share of the weight, and a product's element does not
-        // depend on how many activation rows share the call; thin weights split the rows instead.
-        let work = m * n * k
-        let parts = work < 1 << 20 ? 1 : Parallel.cores
+        // The columns (the weight's rows) are split, so that each core packs only its share of
+        // the weight; thin weights split the rows instead. Whether and where a weight is split
+        // depends on the weight alone, never on the rows sharing the call: OpenBLAS computes a
+        // column by a path that depends on where the call's columns are cut into blocks (the
+        // Haswell and Zen kernels), so an element is the same bits only under the same split.
+        let parts = n * k < 1 << 16 ? 1 : Parallel.cores
         if parts == 1 {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                         alpha, a, Int32(lda), w, Int32(ldw), beta, c, Int32(ldc))
@@ -35,11 +36,18 @@ public enum Matmul {
             }
         } else {
             Parallel.forEach(parts) { p in
-                let r0 = p * m / parts, r1 = (p + 1) * m / parts
+                let r0 = rowSplit(p, of: parts, m), r1 = rowSplit(p + 1, of: parts, m)
+                guard r1 > r0 else { return }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r1 - r0), Int32(n), Int32(k),
                             alpha, a + r0 * lda, Int32(lda), w, Int32(ldw), beta, c + r0 * ldc, Int32(ldc))
             }
         }
+    }
+
+    /// Where part `p` of `parts` starts among `m` rows: on a multiple of `RowAlignment.period`, so
+    /// that each row keeps its index modulo the period in its part's call.
+    static func rowSplit(_ p: Int, of parts: Int, _ m: Int) -> Int {
+        p == parts ? m : (p * m / parts) / RowAlignment.period * RowAlignment.period
     }
 
     /// Where part `p` of `parts` starts among `n` columns: on a multiple of 16 (the width of the
@@ -75,7 +83,8 @@ public enum Matmul {
         guard m > 0, n > 0 else { return }
         let parts = m * n * k < 1 << 20 || m < 16 * Parallel.cores ? 1 : Parallel.cores
         Parallel.forEach(parts) { p in
-            let r0 = p * m / parts, r1 = (p + 1) * m / parts
+            let r0 = rowSplit(p, of: parts, m), r1 = rowSplit(p + 1, of: parts, m)
+            guard r1 > r0 else { return }
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                         Int32(r1 - r0), Int32(n), Int32(k), alpha,
                         transposeA ? a + r0 : a + r0 * lda, Int32(lda), b, Int32(ldb),

@@ -6,11 +6,12 @@ import Runtime
 ///
 /// OpenBLAS runs a product of few rows through a small-matrix kernel whose results differ in the
 /// last bits from those of its regular kernel; from a few tens of rows on, a row's result depends
-/// neither on how many rows the product has nor on where the row sits among them (measured for
-/// every product shape of the tiny test model and SmolLM2-135M). So every forward call of an
-/// evaluator runs at least `minimumRows` token rows, a filler sequence in a spare KV-cache slot
-/// making up the difference, and the LM head gets at least as many rows (all rows of a call share
-/// its products).
+/// only on where the row sits among them modulo `RowAlignment.period` (1 with the SkylakeX and
+/// Cooperlake kernels of Zen 4, 12 with the Haswell and Zen kernels of Zen 1 to 3), which the
+/// forward pass and the LM head keep the same for a token wherever its sequence is batched
+/// (`AlignedRows`). So every forward call of an evaluator runs at least `minimumRows` token
+/// rows, a filler sequence in a spare KV-cache slot making up the difference, and the LM head
+/// gets at least as many rows (all rows of a call share its products).
 enum BatchPadding {
     /// The fewest token rows a forward call runs.
     static let minimumRows = 64
@@ -23,14 +24,15 @@ enum BatchPadding {
         return inputs + [SequenceInput(slot: fillerSlot, tokens: Array(repeating: 0, count: minimumRows - rows))]
     }
 
-    /// `head`'s log-probabilities of `targets` at `rows` of `hidden`, computed with the rows
-    /// padded to at least `minimumRows` (copies of the first row, whose results are dropped).
-    static func logProbabilities(_ head: LanguageModelHead, _ hidden: UnsafeBufferPointer<Float>, rows: [Int],
-                                 targets: [Int]) -> [Double] {
-        guard let first = rows.first else { return [] }
+    /// `head`'s scores of `targets` at `rows` of `hidden`, as `forward` made it (its rows' layout),
+    /// computed with the rows padded to at least `minimumRows` (the first rows of the call, which
+    /// has that many, each at its own remainder in the head's product; their results are dropped).
+    static func tokenScores(_ head: LanguageModelHead, _ hidden: UnsafeBufferPointer<Float>, of forward: ForwardPass,
+                            rows: [Int], targets: [Int]) -> [TokenScore] {
+        guard !rows.isEmpty else { return [] }
         let filler = max(0, minimumRows - rows.count)
-        let all = head.logProbabilities(hidden, rows: rows + Array(repeating: first, count: filler),
-                                        targets: targets + Array(repeating: targets[0], count: filler))
+        let all = head.tokenScores(hidden, rows: rows + Array(0..<filler),
+                                   targets: targets + Array(repeating: 0, count: filler), layout: forward.layout)
         return Array(all.prefix(rows.count))
     }
 }

@@ -33,10 +33,10 @@ public final class LoglikelihoodScorer {
         cache = KVCache(model: model, slots: slots + 1, capacity: 256)
     }
 
-    /// For each document (its requests, one per choice), the loglikelihood of each continuation.
+    /// For each document (its requests, one per choice), the score of each continuation.
     /// `progress(done, total)` counts documents.
-    public func score(_ documents: [[ZeroShotRequest]], progress: (Int, Int) -> Void = { _, _ in }) -> [[Double]] {
-        var results = [[Double]](repeating: [], count: documents.count)
+    public func score(_ documents: [[ZeroShotRequest]], progress: (Int, Int) -> Void = { _, _ in }) -> [[ContinuationScore]] {
+        var results = [[ContinuationScore]](repeating: [], count: documents.count)
         var start = 0
         while start < documents.count {
             // Take documents while their choices fit in the slots and the token budget.
@@ -58,7 +58,7 @@ public final class LoglikelihoodScorer {
         return results
     }
 
-    private func scoreBatch(_ documents: [[ZeroShotRequest]]) -> [[Double]] {
+    private func scoreBatch(_ documents: [[ZeroShotRequest]]) -> [[ContinuationScore]] {
         cache.reset()
         // Slots: choice c of document d gets firstSlot[d] + c; the shared prefix runs in firstSlot[d].
         var firstSlot: [Int] = []
@@ -78,7 +78,7 @@ public final class LoglikelihoodScorer {
             shared.append(length)
             naiveTokens += sequences.reduce(0) { $0 + $1.count }
         }
-        var scores = documents.map { [Double](repeating: 0, count: $0.count) }
+        var scores = documents.map { [ContinuationScore](repeating: ContinuationScore(loglikelihood: 0, isGreedy: true), count: $0.count) }
 
         // Phase 1: the shared prefixes. The last prefix row predicts the first continuation token
         // of the choices whose context is exactly the prefix.
@@ -97,8 +97,8 @@ public final class LoglikelihoodScorer {
         if !inputs.isEmpty {
             tokensRun += row
             let hidden = forward(BatchPadding.padded(inputs, fillerSlot: slots), cache: cache)
-            for (value, (d, c)) in zip(BatchPadding.logProbabilities(head, hidden, rows: rows, targets: targets), owners) {
-                scores[d][c] += value
+            for (token, (d, c)) in zip(BatchPadding.tokenScores(head, hidden, of: forward, rows: rows, targets: targets), owners) {
+                scores[d][c].add(token)
             }
         }
 
@@ -127,8 +127,8 @@ public final class LoglikelihoodScorer {
         if !inputs.isEmpty {
             tokensRun += row
             let hidden = forward(BatchPadding.padded(inputs, fillerSlot: slots), cache: cache)
-            for (value, (d, c)) in zip(BatchPadding.logProbabilities(head, hidden, rows: rows, targets: targets), owners) {
-                scores[d][c] += value
+            for (token, (d, c)) in zip(BatchPadding.tokenScores(head, hidden, of: forward, rows: rows, targets: targets), owners) {
+                scores[d][c].add(token)
             }
         }
         return scores

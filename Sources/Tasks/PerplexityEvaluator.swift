@@ -60,10 +60,10 @@ public struct PerplexityEvaluator {
                 }
             }
             let hidden = forward(BatchPadding.padded(inputs, fillerSlot: batch), cache: cache)
-            let logProbabilities = BatchPadding.logProbabilities(head, hidden, rows: rows, targets: targets)
+            let scores = BatchPadding.tokenScores(head, hidden, of: forward, rows: rows, targets: targets)
             for slot in 0..<group.count {
                 var nll = 0.0
-                for logProbability in logProbabilities[(slot * (seqLen - 1))..<((slot + 1) * (seqLen - 1))] { nll -= logProbability }
+                for score in scores[(slot * (seqLen - 1))..<((slot + 1) * (seqLen - 1))] { nll -= score.logProbability }
                 windowNLL.append(nll)
             }
             scored += rows.count

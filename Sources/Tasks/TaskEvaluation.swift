@@ -16,16 +16,20 @@ public struct TaskOutcome: Sendable {
         public let task: String
         public let docIndex: Int
         public let loglikelihoods: [Double]
+        /// Whether each choice's continuation is what greedy decoding would produce; nil when not
+        /// known (a sample stored before bip computed it, or imported without it).
+        public let isGreedy: [Bool]?
         public let continuationTokens: [Int]
         public let gold: Int
         public let predictionAcc: Int
         public let predictionAccNorm: Int?
 
-        public init(task: String, docIndex: Int, loglikelihoods: [Double], continuationTokens: [Int], gold: Int,
+        public init(task: String, docIndex: Int, loglikelihoods: [Double], isGreedy: [Bool]?, continuationTokens: [Int], gold: Int,
                     predictionAcc: Int, predictionAccNorm: Int?) {
             self.task = task
             self.docIndex = docIndex
             self.loglikelihoods = loglikelihoods
+            self.isGreedy = isGreedy
             self.continuationTokens = continuationTokens
             self.gold = gold
             self.predictionAcc = predictionAcc
@@ -34,7 +38,7 @@ public struct TaskOutcome: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case task, gold, loglikelihoods
-            case docIndex = "doc_index", continuationTokens = "continuation_tokens"
+            case docIndex = "doc_index", isGreedy = "is_greedy", continuationTokens = "continuation_tokens"
             case predictionAcc = "prediction_acc", predictionAccNorm = "prediction_acc_norm"
         }
 
@@ -143,14 +147,15 @@ public struct TaskEvaluation {
                 try evalProtocol.requests(for: $0, of: task, tokenizer: tokenizer, maxTokens: model.config.contextLength + 1)
             }
             let scorer = LoglikelihoodScorer(model: model)
-            let loglikelihoods = scorer.score(requests, progress: progress)
-            let samples = zip(documents, zip(requests, loglikelihoods)).map { document, scored in
-                TaskOutcome.Sample(
-                    task: task.name, docIndex: document.index, loglikelihoods: scored.1,
+            let scores = scorer.score(requests, progress: progress)
+            let samples = zip(documents, zip(requests, scores)).map { document, scored in
+                let loglikelihoods = scored.1.map(\.loglikelihood)
+                return TaskOutcome.Sample(
+                    task: task.name, docIndex: document.index, loglikelihoods: loglikelihoods, isGreedy: scored.1.map(\.isGreedy),
                     continuationTokens: scored.0.map(\.continuationTokens.count), gold: document.gold,
-                    predictionAcc: ZeroShotScoring.prediction(document, loglikelihoods: scored.1, metric: .acc),
+                    predictionAcc: ZeroShotScoring.prediction(document, loglikelihoods: loglikelihoods, metric: .acc),
                     predictionAccNorm: task.metrics.contains(.accNorm)
-                        ? ZeroShotScoring.prediction(document, loglikelihoods: scored.1, metric: .accNorm) : nil)
+                        ? ZeroShotScoring.prediction(document, loglikelihoods: loglikelihoods, metric: .accNorm) : nil)
             }
             return ShardOutcome(shard: shard, samples: samples, windows: [], tokensRun: scorer.tokensRun,
                                 naiveTokens: scorer.naiveTokens, seconds: Date().timeIntervalSince(started))

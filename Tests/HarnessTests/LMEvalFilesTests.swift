@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import Harness
 import Runtime
 import Tasks
@@ -61,7 +62,8 @@ final class LMEvalFilesTests: XCTestCase {
         let loglikelihoods = try JSONDecoder().decode([Double].self, from: Data(sample.loglikelihoods.utf8))
         XCTAssertEqual(line["target"], .string(String(document.gold)))
         XCTAssertEqual(line["arguments"]?.object?["gen_args_1"], .object(["arg_0": .string(document.context(1)), "arg_1": .string(document.continuation(1))]))
-        XCTAssertEqual(line["filtered_resps"], .array(loglikelihoods.map { .array([.string("\($0)"), .null]) }))
+        let greedy = try JSONDecoder().decode([Bool].self, from: Data(try XCTUnwrap(sample.isGreedy).utf8))
+        XCTAssertEqual(line["filtered_resps"], .array(zip(loglikelihoods, greedy).map { .array([.string("\($0)"), .string($1 ? "True" : "False")]) }))
         XCTAssertEqual(line["doc"]?.object?["answerKey"]?.string != nil, true)
         XCTAssertEqual(line["prompt_hash"], .string(SHA256.hex(of: Data(document.context(0).utf8))))
         XCTAssertEqual(line["doc_hash"], .string(SHA256.hex(of: Data(line["doc"]!.pythonJSON().utf8))))
@@ -116,6 +118,34 @@ final class LMEvalFilesTests: XCTestCase {
         XCTAssertThrowsError(try store.importedBaseline(runID: dense.id!, for: current))
     }
 
+    /// A sample stored before bip recorded greedy flags (a database of schema v8) opens with none
+    /// and is exported with `null` for each choice's is_greedy, which reads back as unknown.
+    func testASampleStoredBeforeGreedyFlagsIsExportedWithNull() throws {
+        let path = folder.appendingPathComponent("v8.sqlite").path
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try ResultStore.migrator.migrate(queue, upTo: "v8: units of sweep jobs")
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO eval_run (id, model_path, model_sha256, parameters, protocol, options, bip_version, host, started_at)
+                    VALUES (1, 'm', 'abc', 10, 'llm-pruner', '{}', '0.1.0', 'h', 't')
+                    """)
+                try db.execute(sql: """
+                    INSERT INTO document_sample (run_id, task, doc_index, loglikelihoods, continuation_tokens, gold, prediction_acc)
+                    VALUES (1, 'boolq', 0, '[-1.5,-0.25]', '[1,1]', 1, 1)
+                    """)
+            }
+        }
+        let sample = try XCTUnwrap(try ResultStore(path: path).samples(runID: 1, task: "boolq").first)
+        XCTAssertNil(sample.isGreedy)
+        XCTAssertNil(try sample.sample().isGreedy)
+        let line = try LMEvalExport.documentLine(sample, task: "boolq", documents: nil, metrics: ["acc"])
+        XCTAssertEqual(line.object?["filtered_resps"], .array([.array([.string("-1.5"), .null]), .array([.string("-0.25"), .null])]))
+        let read = try LMEvalImport.documents([Fields(file: "f", line: 1, object: try XCTUnwrap(line.object), path: "")],
+                                              task: "boolq", delimiter: " ", strict: true)
+        XCTAssertNil(read?.first?.isGreedy)
+    }
+
     func testAHarnessFileWithItsQuirks() throws {
         let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
         var notes: [String] = []
@@ -153,6 +183,7 @@ final class LMEvalFilesTests: XCTestCase {
         XCTAssertEqual(samples.map(\.predictionAcc), [1, 3, 0])
         XCTAssertEqual(samples.map(\.predictionAccNorm), [1, 0, 3])
         XCTAssertEqual(samples[0].loglikelihoods, "[-31.5,-20.25,-29,-33.75]")
+        XCTAssertEqual(samples.map(\.isGreedy), ["[false,false,false,false]", "[false,false,false,true]", "[false,false,false,false]"])
         XCTAssertEqual(samples[0].continuationTokens, "[]")
         XCTAssertEqual(try store.samples(runID: run.id!, task: "gsm8k"), [])
         XCTAssertEqual(notes.count, 2, "\(notes)")

@@ -28,7 +28,7 @@ final class PostgresStoreTests: XCTestCase {
 
         let sqlite = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
         let expected = try sqliteColumns(sqlite)
-        XCTAssertEqual(expected.count, 80)
+        XCTAssertEqual(expected.count, 81)
         XCTAssertEqual(try postgresColumns(store), expected)
     }
 

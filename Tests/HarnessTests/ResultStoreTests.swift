@@ -22,8 +22,10 @@ final class ResultStoreTests: XCTestCase {
         let store = try ResultStore(path: path)
         let run = try store.insert(run())
         let metrics = [TaskMetric(runID: run.id!, task: "piqa", metric: "acc", value: 0.5, stderr: 0.1, n: 4, detail: "{}")]
-        let samples = [DocumentSample(runID: run.id!, task: "piqa", docIndex: 0, loglikelihoods: "[-1,-2]",
-                                      continuationTokens: "[3,4]", gold: 0, predictionAcc: 0, predictionAccNorm: 1)]
+        let samples = [DocumentSample(runID: run.id!, task: "piqa", docIndex: 0, loglikelihoods: "[-1,-2]", isGreedy: "[true,false]",
+                                      continuationTokens: "[3,4]", gold: 0, predictionAcc: 0, predictionAccNorm: 1),
+                       DocumentSample(runID: run.id!, task: "piqa", docIndex: 1, loglikelihoods: "[-3,-2]",
+                                      continuationTokens: "[1,1]", gold: 1, predictionAcc: 1, predictionAccNorm: 1)]
         try store.record(metrics, samples: samples)
         try store.finish(runID: run.id!, at: "2026-01-01T00:01:00Z")
         // A second process opening the same file sees everything.

@@ -46,7 +46,7 @@ final class UnitClaimTests: XCTestCase {
     private func outcome(_ claim: UnitClaim) throws -> ShardOutcome {
         let shard = try XCTUnwrap(claim.unit.shard)
         return ShardOutcome(shard: shard, samples: shard.items.map {
-            TaskOutcome.Sample(task: "arc_easy", docIndex: $0, loglikelihoods: [-1, -2], continuationTokens: [1, 1], gold: 0,
+            TaskOutcome.Sample(task: "arc_easy", docIndex: $0, loglikelihoods: [-1, -2], isGreedy: [false, $0 == 1], continuationTokens: [1, 1], gold: 0,
                                predictionAcc: 0, predictionAccNorm: $0 % 2)
         }, windows: [], tokensRun: 10, naiveTokens: 20, seconds: 0.5)
     }

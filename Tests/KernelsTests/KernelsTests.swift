@@ -115,38 +115,70 @@ final class KernelsTests: XCTestCase {
     }
 
     /// The forward pass and the evaluators rely on this: an element of a product is the same bits
-    /// whether the product's columns or its rows are split over the cores, and whatever the number
-    /// of rows (from 64 on) sharing the call.
-    func testAProductsElementsDoNotDependOnTheSplitOrTheRowsSharingTheCall() {
+    /// whatever the number of rows (from 64 on) sharing the call, for a row whose index in the
+    /// call keeps its remainder modulo `RowAlignment.period` in a call of a multiple of the
+    /// period; and whether the rows are split over the cores or not.
+    func testAProductsElementsDoNotDependOnTheRowsSharingTheCallOrTheirSplit() {
         var state: UInt32 = 12345
         func random() -> Float {
             state = state &* 1_664_525 &+ 1_013_904_223
             return Float(Int32(bitPattern: state) >> 8) / Float(1 << 23)
         }
-        for (n, k) in [(1536, 576), (576, 1536), (960, 576), (200, 96)] {
+        for (n, k) in [(1536, 576), (576, 1536), (960, 576), (200, 96), (64, 128)] {
             let m = 1024
+            let period = RowAlignment.period
+            let first = 300 / period * period, count = (64 + period - 1) / period * period
             let a = (0..<(m * k)).map { _ in random() }, w = (0..<(n * k)).map { _ in random() }
-            var columnsSplit = [Float](repeating: 0, count: m * n), rowsSplit = columnsSplit
-            var few = [Float](repeating: 0, count: 64 * n)
+            var all = [Float](repeating: 0, count: m * n), few = [Float](repeating: 0, count: count * n)
+            var rowsSplit = all, whole = all
             a.withUnsafeBufferPointer { a in
                 w.withUnsafeBufferPointer { w in
                     let (a, w) = (a.baseAddress!, w.baseAddress!)
-                    columnsSplit.withUnsafeMutableBufferPointer {
+                    all.withUnsafeMutableBufferPointer {
                         Matmul.timesTransposed(a, lda: k, m: m, k: k, w, ldw: k, n: n, $0.baseAddress!, ldc: n)
+                    }
+                    few.withUnsafeMutableBufferPointer {
+                        Matmul.timesTransposed(a + first * k, lda: k, m: count, k: k, w, ldw: k, n: n, $0.baseAddress!, ldc: n)
                     }
                     rowsSplit.withUnsafeMutableBufferPointer {
                         Matmul.general(a, lda: k, transposeA: false, w, ldb: k, transposeB: true, m: m, n: n, k: k,
                                        $0.baseAddress!, ldc: n)
                     }
-                    few.withUnsafeMutableBufferPointer {
-                        Matmul.serial(a + 300 * k, lda: k, m: 64, k: k, w, ldb: k, n: n, transposeB: true, $0.baseAddress!, ldc: n)
+                    whole.withUnsafeMutableBufferPointer {
+                        Matmul.serial(a, lda: k, m: m, k: k, w, ldb: k, n: n, transposeB: true, $0.baseAddress!, ldc: n)
                     }
                 }
             }
-            XCTAssertEqual(columnsSplit.map(\.bitPattern), rowsSplit.map(\.bitPattern), "\(m)x\(n)x\(k): columns split against rows split")
-            XCTAssertEqual(Array(columnsSplit[(300 * n)..<(364 * n)]).map(\.bitPattern), few.map(\.bitPattern),
-                           "\(m)x\(n)x\(k): rows 300..<364 against the same 64 rows alone")
+            XCTAssertEqual(Array(all[(first * n)..<((first + count) * n)]).map(\.bitPattern), few.map(\.bitPattern),
+                           "\(m)x\(n)x\(k): rows \(first)..<\(first + count) against the same \(count) rows alone")
+            XCTAssertEqual(rowsSplit.map(\.bitPattern), whole.map(\.bitPattern), "\(m)x\(n)x\(k): rows split against one call")
         }
+    }
+
+    /// Sequences of 5, 0, 13 and 1 rows, aligned to 12: each starts at a multiple of 12, the
+    /// layout is a multiple of 12, and rows go there and back (added, when accumulating).
+    func testAlignedRowsPlaceEachSequenceAtAMultipleOfThePeriod() {
+        let layout = AlignedRows(lengths: [5, 0, 13, 1], period: 12)
+        XCTAssertEqual(layout.alignedStarts, [0, 12, 12, 36])
+        XCTAssertEqual(layout.packedStarts, [0, 5, 5, 18])
+        XCTAssertEqual(layout.count, 48)
+        XCTAssertEqual([0, 4, 5, 17, 18].map { layout.alignedIndex(ofPackedRow: $0) }, [0, 4, 12, 24, 36])
+        let width = 2
+        let packed = (0..<(19 * width)).map { Float($0 + 1) }
+        var aligned = [Float](repeating: -1, count: 48 * width)
+        packed.withUnsafeBufferPointer { p in aligned.withUnsafeMutableBufferPointer { layout.scatter(p.baseAddress!, width: width, into: $0.baseAddress!) } }
+        for row in 0..<48 {
+            let packedRow = (0..<19).first { layout.alignedIndex(ofPackedRow: $0) == row }
+            XCTAssertEqual(Array(aligned[(row * width)..<((row + 1) * width)]),
+                           packedRow.map { Array(packed[($0 * width)..<(($0 + 1) * width)]) } ?? [0, 0], "aligned row \(row)")
+        }
+        var back = [Float](repeating: 100, count: 19 * width)
+        aligned.withUnsafeBufferPointer { a in back.withUnsafeMutableBufferPointer {
+            layout.gather(a.baseAddress!, width: width, into: $0.baseAddress!, ldPacked: width, accumulate: true)
+        } }
+        XCTAssertEqual(back, packed.map { $0 + 100 })
+        XCTAssertTrue(AlignedRows(lengths: [3, 4], period: 1).isPacked)
+        XCTAssertEqual(AlignedRows(lengths: [3, 4], period: 1).count, 7)
     }
 
     /// Every index runs exactly once and its writes are seen by the caller, whichever threads run

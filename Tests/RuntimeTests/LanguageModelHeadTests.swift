@@ -4,7 +4,8 @@ import Runtime
 import XCTest
 
 /// The LM head's tiled log-softmax: the values of a log-softmax taken in Double, and a row's bits
-/// independent of the rows it shares a call with (which the evaluators' shard invariance needs);
+/// independent of the rows it shares a call with, given its forward call's row layout (which the
+/// evaluators' shard invariance needs);
 /// with the head's tiles multiplied by sgemm and, where the CPU has it, packed for oneDNN.
 final class LanguageModelHeadTests: XCTestCase {
     /// Plain, and packed where the CPU has oneDNN's AVX-512 Float32 matmul.
@@ -48,7 +49,10 @@ final class LanguageModelHeadTests: XCTestCase {
             let (head, _, hidden) = try head(rows: 1300, packed: packed)
             func values(_ rows: Range<Int>) -> [Int: Double] {
                 let list = Array(rows), targets = list.map { ($0 * 31) % 5000 }
-                let out = hidden.withUnsafeBufferPointer { head.logProbabilities($0, rows: list, targets: targets) }
+                // The hidden states of one sequence of 1300 tokens, as a forward call lays them out.
+                let out = hidden.withUnsafeBufferPointer {
+                    head.logProbabilities($0, rows: list, targets: targets, layout: AlignedRows(lengths: [1300]))
+                }
                 return Dictionary(uniqueKeysWithValues: zip(list, out))
             }
             let few = values(100..<164), many = values(0..<1300), some = values(90..<400)
@@ -56,6 +60,46 @@ final class LanguageModelHeadTests: XCTestCase {
                 XCTAssertEqual(few[row]!.bitPattern, many[row]!.bitPattern, "row \(row): 64 rows against 1300")
                 XCTAssertEqual(few[row]!.bitPattern, some[row]!.bitPattern, "row \(row): 64 rows against 310")
             }
+        }
+    }
+
+    /// A target is greedy when it is the first index of the row's largest logit (argmax's pick):
+    /// against a Double argmax on random rows, and on exact ties between equal vocabulary
+    /// entries in one tile and across tiles, where only the first of the tied entries is greedy.
+    func testGreedyIsTheFirstIndexOfTheLargestLogit() throws {
+        for packed in packings {
+            let vocabulary = 5000, d = 16, count = 200
+            var generator = SeededGenerator(seed: 5)
+            // Entries within ±0.25 and hidden states within ±2 give logits within ±8; entries 100,
+            // 150 (same tile) and 4196 (third tile) are all 0.5, so a hidden state of 2s gives
+            // them 16 exactly, in any summation order.
+            var embedding = (0..<(vocabulary * d)).map { _ in (Float(generator.unit()) * 2 - 1) * 0.25 }
+            for tied in [100, 150, 4196] { for j in 0..<d { embedding[tied * d + j] = 0.5 } }
+            var hidden = (0..<(count * d)).map { _ in (Float(generator.unit()) * 2 - 1) * 2 }
+            for j in 0..<d { hidden[j] = 2 }
+            let config = ModelConfig(architecture: "llama", vocabularySize: vocabulary, hiddenSize: d, headDim: 4,
+                                     ropeBase: 10000, rmsEpsilon: 1e-5, contextLength: 64)
+            var model = LlamaModel(config: config, tokenEmbedding: embedding, layers: [],
+                                   outputNorm: [Float](repeating: 1, count: d), lmHead: nil)
+            if packed { try model.prepare(for: .fp32) }
+            let head = LanguageModelHead(model: model)
+
+            // Row 0: the tie. Then each random row twice: its Double argmax, and another entry.
+            var rows = [0, 0, 0, 0], targets = [100, 150, 4196, 7], expected = [true, false, false, false]
+            for row in 1..<count {
+                let logits = (0..<vocabulary).map { v in (0..<d).reduce(0.0) { $0 + Double(hidden[row * d + $1]) * Double(embedding[v * d + $1]) } }
+                let best = logits.indices.max { logits[$0] < logits[$1] }!
+                let runnerUp = logits.indices.filter { $0 != best }.map { logits[$0] }.max()!
+                guard logits[best] - runnerUp > 1e-3 else { continue }   // too close for Float to tell
+                rows += [row, row]
+                targets += [best, (best + 1 + row * 37) % vocabulary]
+                expected += [true, false]
+            }
+            XCTAssertGreaterThan(rows.count, 300)
+            let scores = hidden.withUnsafeBufferPointer { head.tokenScores($0, rows: rows, targets: targets) }
+            XCTAssertEqual(scores.map(\.isGreedy), expected, "packed \(packed)")
+            let values = hidden.withUnsafeBufferPointer { head.logProbabilities($0, rows: rows, targets: targets) }
+            XCTAssertEqual(scores.map(\.logProbability), values)
         }
     }
 }

@@ -8,12 +8,14 @@ import XCTest
 /// evaluator, and every task end to end.
 final class ModelScoringTests: XCTestCase {
     /// The scorer's loglikelihoods equal a naive evaluation (each choice's whole sequence run alone)
-    /// within 1e-3, whatever the batching; the naive token count is what it says.
+    /// within 1e-3, and its greedy flags the naive argmax of every continuation position's full
+    /// logits, whatever the batching; the naive token count is what it says. Besides the tasks'
+    /// documents, one whose first choice is the model's own greedy continuation.
     func testScorerMatchesNaiveEvaluationOnRealDocuments() throws {
         let loaded = try TinyModel.loaded()
         let data = DataDirectory(url: try TestModel.dataDirectory())
         var documents: [[ZeroShotRequest]] = []
-        for name in ["hellaswag", "winogrande", "arc_challenge"] {
+        for name in ["hellaswag", "winogrande", "arc_challenge", "boolq"] {
             let task = try ZeroShotTask.load(name, from: data, limit: 3)
             for document in task.documents {
                 documents.append(try EvalProtocol.llmPruner.requests(for: document, of: task, tokenizer: loaded.tokenizer))
@@ -21,26 +23,44 @@ final class ModelScoringTests: XCTestCase {
         }
         let forward = ForwardPass(model: loaded.model)
         let head = LanguageModelHead(model: loaded.model)
+        /// Each position's full logits for `tokens` run alone.
+        func logits(_ tokens: [Int]) -> [[Float]] {
+            let hidden = forward([SequenceInput(slot: 0, tokens: tokens)], cache: KVCache(model: loaded.model, slots: 1))
+            return head.logits(hidden, rows: Array(0..<tokens.count))
+        }
+        /// The first index of the largest value, as argmax picks it.
+        func firstArgmax(_ row: [Float]) -> Int { row.indices.first { row[$0] == row.max()! }! }
+        let context = documents[0][0].contextTokens
+        var greedy: [Int] = []
+        for _ in 0..<3 { greedy.append(firstArgmax(logits(context + greedy).last!)) }
+        let other = greedy.dropLast() + [(greedy.last! + 1) % loaded.model.config.vocabularySize]
+        documents.append([ZeroShotRequest(contextTokens: context, continuationTokens: greedy),
+                          ZeroShotRequest(contextTokens: context, continuationTokens: Array(other))])
         var naiveTokens = 0
         let naive = documents.map { requests in
-            requests.map { request -> Double in
+            requests.map { request -> ContinuationScore in
                 let tokens = request.tokens
                 naiveTokens += tokens.count
                 let hidden = forward([SequenceInput(slot: 0, tokens: tokens)], cache: KVCache(model: loaded.model, slots: 1))
                 let first = request.contextTokens.count - 1
-                return head.logProbabilities(hidden, rows: Array(first..<(tokens.count - 1)),
-                                             targets: Array(tokens[(first + 1)...])).reduce(0, +)
+                let rows = logits(tokens)
+                return ContinuationScore(
+                    loglikelihood: head.logProbabilities(hidden, rows: Array(first..<(tokens.count - 1)),
+                                                         targets: Array(tokens[(first + 1)...])).reduce(0, +),
+                    isGreedy: (first..<(tokens.count - 1)).allSatisfy { firstArgmax(rows[$0]) == tokens[$0 + 1] })
             }
         }
+        XCTAssertEqual(naive.last?.map(\.isGreedy), [true, false])
         for budget in [1, 300, 4096] {
             let scorer = LoglikelihoodScorer(model: loaded.model, tokenBudget: budget)
             let scored = scorer.score(documents)
             for (d, (mine, reference)) in zip(scored, naive).enumerated() {
                 XCTAssertEqual(mine.count, reference.count)
                 for (c, (a, b)) in zip(mine, reference).enumerated() {
-                    XCTAssertEqual(a, b, accuracy: 1e-3, "budget \(budget), document \(d), choice \(c)")
+                    XCTAssertEqual(a.loglikelihood, b.loglikelihood, accuracy: 1e-3, "budget \(budget), document \(d), choice \(c)")
+                    XCTAssertEqual(a.isGreedy, b.isGreedy, "budget \(budget), document \(d), choice \(c)")
                 }
-                XCTAssertEqual(ZeroShotScoring.argmax(mine), ZeroShotScoring.argmax(reference))
+                XCTAssertEqual(ZeroShotScoring.argmax(mine.map(\.loglikelihood)), ZeroShotScoring.argmax(reference.map(\.loglikelihood)))
             }
             XCTAssertEqual(scorer.naiveTokens, naiveTokens)
             XCTAssertLessThan(scorer.tokensRun, naiveTokens, "the shared contexts are run once")

@@ -45,6 +45,16 @@ public enum JSONValue: Encodable, Equatable, Sendable {
     var object: [String: JSONValue]? { if case .object(let x) = self { x } else { nil } }
     var array: [JSONValue]? { if case .array(let x) = self { x } else { nil } }
     var string: String? { if case .string(let x) = self { x } else { nil } }
+    /// A boolean, or a string that is Python's `str` of one ("True", "False"), as the harness
+    /// writes `is_greedy`.
+    var flag: Bool? {
+        switch self {
+        case .bool(let x): x
+        case .string("True"): true
+        case .string("False"): false
+        default: nil
+        }
+    }
 
     /// A number, or a string holding one (the harness writes loglikelihoods as strings).
     var number: Double? {

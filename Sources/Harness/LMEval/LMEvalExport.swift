@@ -183,13 +183,20 @@ public struct LMEvalExport {
     }
 
     /// One line of a zero-shot task's samples file. `resps` / `filtered_resps` hold each choice's
-    /// loglikelihood as the harness writes it (a string), with `null` for `is_greedy`, which bip
-    /// does not compute; `doc` and `arguments` come from the data file when it is at hand.
+    /// (loglikelihood, is_greedy) as the harness writes them (Python's `str` of each: "-1.25",
+    /// "False"), with `null` for `is_greedy` where the store does not know it (samples stored
+    /// before bip recorded it); `doc` and `arguments` come from the data file when it is at hand.
     static func documentLine(_ sample: DocumentSample, task: String, documents: (documents: [ZeroShotDocument], records: [String])?,
                              metrics: [String]) throws -> JSONValue {
         let loglikelihoods = try JSONDecoder().decode([Double].self, from: Data(sample.loglikelihoods.utf8))
         let tokens = try JSONDecoder().decode([Int].self, from: Data(sample.continuationTokens.utf8))
-        let pairs = loglikelihoods.map { JSONValue.array([.string("\($0)"), .null]) }
+        let greedy = try sample.isGreedy.map { try JSONDecoder().decode([Bool].self, from: Data($0.utf8)) }
+        guard greedy == nil || greedy?.count == loglikelihoods.count else {
+            throw FileError(task, "document \(sample.docIndex) has \(loglikelihoods.count) loglikelihoods and \(greedy!.count) greedy flags")
+        }
+        let pairs = loglikelihoods.indices.map { i in
+            JSONValue.array([.string("\(loglikelihoods[i])"), greedy.map { .string($0[i] ? "True" : "False") } ?? .null])
+        }
         var target = String(sample.gold)
         var line: [String: JSONValue] = [
             "doc_id": .int(sample.docIndex),

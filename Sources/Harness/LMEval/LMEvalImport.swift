@@ -223,9 +223,13 @@ public struct LMEvalImport {
             let tokens = line.object["bip_continuation_tokens"]?.array?.compactMap { value -> Int? in
                 if case .int(let x) = value { x } else { nil }
             } ?? []
+            // Each choice's is_greedy, kept only when every choice has one (bip's own export of a
+            // sample stored before bip recorded them writes null).
+            let flags = responses.compactMap { $0.array?.dropFirst().first?.flag }
             samples.append(DocumentSample(
                 runID: 0, task: task, docIndex: try line.int("doc_id"),
                 loglikelihoods: String(decoding: try JSONEncoder().encode(loglikelihoods), as: UTF8.self),
+                isGreedy: flags.count == responses.count ? String(decoding: try JSONEncoder().encode(flags), as: UTF8.self) : nil,
                 continuationTokens: String(decoding: try JSONEncoder().encode(tokens), as: UTF8.self),
                 gold: gold, predictionAcc: prediction, predictionAccNorm: predictionNorm))
         }

@@ -39,11 +39,12 @@ extension TaskMetric {
 }
 
 extension DocumentSample {
-    /// A document's sample as stored: its log-likelihoods and continuation lengths as JSON arrays.
+    /// A document's sample as stored: its log-likelihoods, greedy flags and continuation lengths as JSON arrays.
     init(runID: Int64, _ sample: TaskOutcome.Sample) throws {
         let encoder = JSONEncoder()
         self.init(runID: runID, task: sample.task, docIndex: sample.docIndex,
                   loglikelihoods: String(decoding: try encoder.encode(sample.loglikelihoods), as: UTF8.self),
+                  isGreedy: try sample.isGreedy.map { String(decoding: try encoder.encode($0), as: UTF8.self) },
                   continuationTokens: String(decoding: try encoder.encode(sample.continuationTokens), as: UTF8.self),
                   gold: sample.gold, predictionAcc: sample.predictionAcc, predictionAccNorm: sample.predictionAccNorm)
     }
@@ -53,6 +54,7 @@ extension DocumentSample {
         let decoder = JSONDecoder()
         return TaskOutcome.Sample(task: task, docIndex: docIndex,
                                   loglikelihoods: try decoder.decode([Double].self, from: Data(loglikelihoods.utf8)),
+                                  isGreedy: try isGreedy.map { try decoder.decode([Bool].self, from: Data($0.utf8)) },
                                   continuationTokens: try decoder.decode([Int].self, from: Data(continuationTokens.utf8)),
                                   gold: gold, predictionAcc: predictionAcc, predictionAccNorm: predictionAccNorm)
     }

@@ -215,6 +215,13 @@ struct StoreMigration: Sendable {
             "CREATE INDEX sweep_unit_status ON sweep_unit (sweep_id, status)",
             unitsOfStoredJobs,
         ]),
+        StoreMigration(name: "v9: greedy continuations of document samples", sqlite: { db in
+            // Whether each choice's continuation is the greedy one (a JSON array of booleans),
+            // NULL for the samples stored before it was recorded.
+            try db.alter(table: DocumentSample.databaseTableName) { t in t.add(column: "is_greedy", .text) }
+        }, postgres: [
+            "ALTER TABLE document_sample ADD COLUMN is_greedy \(text)",
+        ]),
     ]
 
     /// Migration v8's units of the jobs stored before it: each job's model unit, done for a job

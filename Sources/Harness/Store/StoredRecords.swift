@@ -85,19 +85,22 @@ public struct DocumentSample: StoredRecord, Sendable, Equatable {
     public var runID: Int64
     public var task: String
     public var docIndex: Int
-    /// JSON arrays.
+    /// JSON arrays; `isGreedy` is NULL where it is not known (stored before bip computed it, or
+    /// imported without it).
     public var loglikelihoods: String
+    public var isGreedy: String?
     public var continuationTokens: String
     public var gold: Int
     public var predictionAcc: Int
     public var predictionAccNorm: Int?
 
-    public init(runID: Int64, task: String, docIndex: Int, loglikelihoods: String, continuationTokens: String,
+    public init(runID: Int64, task: String, docIndex: Int, loglikelihoods: String, isGreedy: String? = nil, continuationTokens: String,
                 gold: Int, predictionAcc: Int, predictionAccNorm: Int?) {
         self.runID = runID
         self.task = task
         self.docIndex = docIndex
         self.loglikelihoods = loglikelihoods
+        self.isGreedy = isGreedy
         self.continuationTokens = continuationTokens
         self.gold = gold
         self.predictionAcc = predictionAcc
@@ -106,7 +109,7 @@ public struct DocumentSample: StoredRecord, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case task, loglikelihoods, gold
-        case runID = "run_id", docIndex = "doc_index", continuationTokens = "continuation_tokens"
+        case runID = "run_id", docIndex = "doc_index", isGreedy = "is_greedy", continuationTokens = "continuation_tokens"
         case predictionAcc = "prediction_acc", predictionAccNorm = "prediction_acc_norm"
     }
 }

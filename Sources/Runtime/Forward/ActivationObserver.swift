@@ -6,6 +6,8 @@ public enum ActivationSite: Sendable {
     case ffnNormInput
     /// Z: the input of down_proj, `silu(gate) * up`, `[tokens, ffnWidth]`.
     case downProjInput
+    /// The residual stream leaving the layer, `H + down_proj(Z)`, `[tokens, hidden]`.
+    case blockOutput
 }
 
 /// Sees activations during a forward pass (pruning statistics use it), with no second copy of

@@ -30,7 +30,12 @@ public final class ForwardPass {
     private let gateUp = Buffer()   // [rows, 2 * ffnWidth]
     private let ffn = Buffer()      // silu(gate) * up, the input of down_proj [rows, ffnWidth]
     private let scores: [Buffer]    // attention scores, one per worker
+    private let alignedInput = Buffer()  // a projection's input at its aligned rows [layout.count, in]
+    private let alignedOutput = Buffer() // its output there [layout.count, out]
     private var rope: RoPETable
+    /// Where the last batch's rows sit in the sgemm products (`AlignedRows`), which the LM head
+    /// takes to keep a row's logits apart from the rows beside it.
+    public private(set) var layout = AlignedRows(lengths: [])
 
     public init(model: LlamaModel) {
         self.model = model
@@ -47,6 +52,7 @@ public final class ForwardPass {
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         precondition(Set(batch.map(\.slot)).count == batch.count, "a slot appears twice in one batch")
         let longest = batch.map { cache.lengths[$0.slot] + $0.tokens.count }.max() ?? 0
+        layout = AlignedRows(lengths: batch.map(\.tokens.count))
         cache.ensureCapacity(longest)
         rope.ensure(positions: longest)
 
@@ -107,6 +113,7 @@ public final class ForwardPass {
             RowOps.swiGLU(gateUp, into: ffn, rows: rows, width: fw)
             observer?.observe(.downProjInput, layer: l, rows: ffn, count: rows, width: fw)
             project(ffn, rows: rows, layer.down, into: x, accumulate: true)
+            observer?.observe(.blockOutput, layer: l, rows: x, count: rows, width: d)
         }
         for s in batch { cache.advance(slot: s.slot, by: s.tokens.count) }
 
@@ -115,9 +122,20 @@ public final class ForwardPass {
     }
 
     /// `out = input · Wᵀ + b`, or `out += input · Wᵀ + b` when accumulating (the residual adds).
+    /// Through sgemm on a CPU whose kernels tell rows apart by their index in the call, the rows
+    /// are multiplied at their aligned places (`layout`), so that a token's result does not depend
+    /// on the sequences batched with it; oneDNN's packed products do not need it.
     private func project(_ input: UnsafePointer<Float>, rows: Int, _ linear: Linear,
                          into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        linear.weight.product(input, m: rows, into: out, ldc: linear.outFeatures, beta: accumulate ? 1 : 0)
+        if layout.isPacked || linear.weight.packing != nil {
+            linear.weight.product(input, m: rows, into: out, ldc: linear.outFeatures, beta: accumulate ? 1 : 0)
+        } else {
+            let k = linear.inFeatures, n = linear.outFeatures
+            let a = alignedInput.reserve(layout.count * k), c = alignedOutput.reserve(layout.count * n)
+            layout.scatter(input, width: k, into: a)
+            linear.weight.product(a, m: layout.count, into: c, ldc: n, beta: 0)
+            layout.gather(c, width: n, into: out, ldPacked: n, accumulate: accumulate)
+        }
         if let bias = linear.bias { RowOps.addBias(bias, to: out, rows: rows) }
     }
 
