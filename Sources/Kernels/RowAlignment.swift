@@ -86,7 +86,7 @@ public struct AlignedRows: Sendable, Equatable {
     }
 
     /// Whether the aligned layout is the packed one (period 1), so that nothing needs moving.
-    public var isPacked: Bool { period == 1 }
+    public var keepsPackedRows: Bool { period == 1 }
 
     /// Rows in the packed layout.
     public var packedCount: Int { (packedStarts.last ?? 0) + (lengths.last ?? 0) }

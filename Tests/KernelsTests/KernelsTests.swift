@@ -177,7 +177,7 @@ final class KernelsTests: XCTestCase {
             layout.gather(a.baseAddress!, width: width, into: $0.baseAddress!, ldPacked: width, accumulate: true)
         } }
         XCTAssertEqual(back, packed.map { $0 + 100 })
-        XCTAssertTrue(AlignedRows(lengths: [3, 4], period: 1).isPacked)
+        XCTAssertTrue(AlignedRows(lengths: [3, 4], period: 1).keepsPackedRows)
         XCTAssertEqual(AlignedRows(lengths: [3, 4], period: 1).count, 7)
     }
 

@@ -127,7 +127,7 @@ public final class ForwardPass {
     /// on the sequences batched with it; oneDNN's packed products do not need it.
     private func project(_ input: UnsafePointer<Float>, rows: Int, _ linear: Linear,
                          into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        if layout.isPacked || linear.weight.packing != nil {
+        if layout.keepsPackedRows || linear.weight.packing != nil {
             linear.weight.product(input, m: rows, into: out, ldc: linear.outFeatures, beta: accumulate ? 1 : 0)
         } else {
             let k = linear.inFeatures, n = linear.outFeatures

@@ -62,7 +62,7 @@ public final class LanguageModelHead {
         let tileCount = (vocab + width - 1) / width
         // Where each row goes in the product: in turn, or at the next index with its remainder.
         var places = Array(0..<count), productRows = count
-        if let layout, !layout.isPacked {
+        if let layout, !layout.keepsPackedRows {
             var next = 0
             for (i, row) in rows.enumerated() {
                 let remainder = layout.alignedIndex(ofPackedRow: row) % layout.period
