@@ -10,8 +10,8 @@ import COpenBLAS
 /// 4) give a row the same bits wherever it sits once a call has a few tens of rows. So a token's
 /// logits could change in the last bits with the documents batched beside it. `period` is the
 /// smallest row period that makes rows independent on this CPU (measured once, by products of
-/// the same rows at several aligned offsets); `AlignedRows` places each sequence of a batch at a
-/// multiple of it and pads the call to a multiple of it.
+/// the same rows at several aligned offsets); `AlignedRows` places each row of a batch at an index
+/// with its position's remainder and pads the call to a multiple of it.
 public enum RowAlignment {
     /// The smallest period (1 where rows are independent wherever they sit) such that a row's
     /// result is the same bits whenever its index in the call has the same remainder and the
@@ -58,9 +58,16 @@ public enum RowAlignment {
     }
 }
 
-/// The rows of a batch of sequences laid out for a product: each sequence's first row at a
-/// multiple of `RowAlignment.period`, zero rows between, and the whole a multiple of the period,
-/// so that each row's result depends only on the row and its index in its own sequence.
+/// The rows of a batch of sequences laid out for a product: each row at an index whose
+/// remainder modulo `RowAlignment.period` is its position's (its index in its KV-cache slot),
+/// zero rows in the gaps, and the whole a multiple of the period, so that each row's result
+/// depends only on the row and its position, whatever is batched with it.
+///
+/// Sequences are placed one after another in an order that keeps the gaps short: after each, the
+/// next is the first not yet placed whose first position has the remainder the end has, or failing
+/// that the one whose remainder comes soonest after it. Sequences that start at position 0 (whole
+/// windows, contexts) are each aligned to the period; continuations after contexts of different
+/// lengths chain with few gaps.
 public struct AlignedRows: Sendable, Equatable {
     /// Each sequence's first row, packed (as the caller holds them) and aligned.
     public let packedStarts: [Int]
@@ -70,19 +77,35 @@ public struct AlignedRows: Sendable, Equatable {
     /// Rows of the aligned layout, gaps and padding included.
     public let count: Int
     public let period: Int
+    /// The sequences with rows, in the order of their aligned starts.
+    private let placementOrder: [Int]
 
-    /// The layout of sequences of `lengths` rows, packed one after another.
-    public init(lengths: [Int], period: Int = RowAlignment.period) {
-        precondition(period >= 1 && lengths.allSatisfy { $0 >= 0 })
-        var packed = 0, aligned = 0
-        var packedStarts: [Int] = [], alignedStarts: [Int] = []
+    /// The layout of sequences of `lengths` rows, packed one after another, whose first rows are at
+    /// `firstPositions` of their sequences (a KV-cache slot's length before the call).
+    public init(lengths: [Int], firstPositions: [Int], period: Int = RowAlignment.period) {
+        precondition(period >= 1 && lengths.count == firstPositions.count
+                     && lengths.allSatisfy { $0 >= 0 } && firstPositions.allSatisfy { $0 >= 0 })
+        var packedStarts: [Int] = [], packed = 0
         for length in lengths {
             packedStarts.append(packed)
-            alignedStarts.append(aligned)
             packed += length
-            aligned = (aligned + length + period - 1) / period * period
         }
-        (self.packedStarts, self.alignedStarts, self.lengths, self.count, self.period) = (packedStarts, alignedStarts, lengths, aligned, period)
+        // The sequences with rows, queued by their first position's remainder.
+        var queues = [[Int]](repeating: [], count: period), heads = [Int](repeating: 0, count: period)
+        for (i, length) in lengths.enumerated() where length > 0 { queues[firstPositions[i] % period].append(i) }
+        var alignedStarts = [Int](repeating: 0, count: lengths.count), order: [Int] = [], end = 0
+        for _ in 0..<queues.reduce(0, { $0 + $1.count }) {
+            var gap = 0
+            while heads[(end + gap) % period] == queues[(end + gap) % period].count { gap += 1 }
+            let remainder = (end + gap) % period, i = queues[remainder][heads[remainder]]
+            heads[remainder] += 1
+            alignedStarts[i] = end + gap
+            order.append(i)
+            end += gap + lengths[i]
+        }
+        (self.packedStarts, self.alignedStarts, self.lengths, self.period) = (packedStarts, alignedStarts, lengths, period)
+        count = (end + period - 1) / period * period
+        placementOrder = order
     }
 
     /// Whether the aligned layout is the packed one (period 1), so that nothing needs moving.
@@ -112,9 +135,11 @@ public struct AlignedRows: Sendable, Equatable {
     /// Copies `packed` rows (`width` values each) to their aligned places in `aligned`, zeroing
     /// the rows between; the rows are shared out over the cores.
     public func scatter(_ packed: UnsafePointer<Float>, width: Int, into aligned: UnsafeMutablePointer<Float>) {
-        for i in 0...lengths.count {
-            let gap = i == 0 ? 0 : alignedStarts[i - 1] + lengths[i - 1], next = i < lengths.count ? alignedStarts[i] : count
-            (aligned + gap * width).update(repeating: 0, count: (next - gap) * width)
+        var end = 0
+        for i in placementOrder.map(Optional.some) + [nil] {
+            let next = i.map { alignedStarts[$0] } ?? count
+            (aligned + end * width).update(repeating: 0, count: (next - end) * width)
+            if let i { end = alignedStarts[i] + lengths[i] }
         }
         forEachRow { packedRow, alignedRow in
             (aligned + alignedRow * width).update(from: packed + packedRow * width, count: width)

@@ -155,30 +155,44 @@ final class KernelsTests: XCTestCase {
         }
     }
 
-    /// Sequences of 5, 0, 13 and 1 rows, aligned to 12: each starts at a multiple of 12, the
-    /// layout is a multiple of 12, and rows go there and back (added, when accumulating).
-    func testAlignedRowsPlaceEachSequenceAtAMultipleOfThePeriod() {
-        let layout = AlignedRows(lengths: [5, 0, 13, 1], period: 12)
-        XCTAssertEqual(layout.alignedStarts, [0, 12, 12, 36])
+    /// Sequences of 5, 0, 13 and 1 rows from position 0 (windows, contexts), at period 12: each
+    /// starts at a multiple of 12, and the layout is a multiple of 12.
+    func testAlignedRowsPlaceSequencesFromPositionZeroAtMultiplesOfThePeriod() {
+        let layout = AlignedRows(lengths: [5, 0, 13, 1], firstPositions: [0, 0, 0, 0], period: 12)
         XCTAssertEqual(layout.packedStarts, [0, 5, 5, 18])
+        XCTAssertEqual([layout.alignedStarts[0], layout.alignedStarts[2], layout.alignedStarts[3]], [0, 12, 36])
         XCTAssertEqual(layout.count, 48)
         XCTAssertEqual([0, 4, 5, 17, 18].map { layout.alignedIndex(ofPackedRow: $0) }, [0, 4, 12, 24, 36])
-        let width = 2
-        let packed = (0..<(19 * width)).map { Float($0 + 1) }
-        var aligned = [Float](repeating: -1, count: 48 * width)
+        XCTAssertTrue(AlignedRows(lengths: [3, 4], firstPositions: [0, 9], period: 1).keepsPackedRows)
+        XCTAssertEqual(AlignedRows(lengths: [3, 4], firstPositions: [0, 9], period: 1).alignedStarts, [0, 3])
+        XCTAssertEqual(AlignedRows(lengths: [3, 4], firstPositions: [0, 9], period: 1).count, 7)
+    }
+
+    /// Sequences of 5, 0, 13, 1 and 4 rows continuing from positions 0, 3, 7, 30 and 5, at period
+    /// 12 (worked by hand): each row lands at an index with its position's remainder, sequences
+    /// chained where the remainders follow on (the 4 rows from position 5 right after the 5 from
+    /// 0; the 13 from position 7 right after the 1 at position 30), and rows go there and back
+    /// (added, when accumulating), the gaps zeroed.
+    func testAlignedRowsPlaceEachRowAtItsPositionsRemainder() {
+        let layout = AlignedRows(lengths: [5, 0, 13, 1, 4], firstPositions: [0, 3, 7, 30, 5], period: 12)
+        XCTAssertEqual(layout.packedStarts, [0, 5, 5, 18, 19])
+        XCTAssertEqual([0, 2, 3, 4].map { layout.alignedStarts[$0] }, [0, 19, 18, 5])
+        XCTAssertEqual(layout.count, 36)
+        XCTAssertEqual([0, 4, 5, 17, 18, 19, 22].map { layout.alignedIndex(ofPackedRow: $0) }, [0, 4, 19, 31, 18, 5, 8])
+        let width = 2, packedCount = 23
+        let packed = (0..<(packedCount * width)).map { Float($0 + 1) }
+        var aligned = [Float](repeating: -1, count: layout.count * width)
         packed.withUnsafeBufferPointer { p in aligned.withUnsafeMutableBufferPointer { layout.scatter(p.baseAddress!, width: width, into: $0.baseAddress!) } }
-        for row in 0..<48 {
-            let packedRow = (0..<19).first { layout.alignedIndex(ofPackedRow: $0) == row }
+        for row in 0..<layout.count {
+            let packedRow = (0..<packedCount).first { layout.alignedIndex(ofPackedRow: $0) == row }
             XCTAssertEqual(Array(aligned[(row * width)..<((row + 1) * width)]),
                            packedRow.map { Array(packed[($0 * width)..<(($0 + 1) * width)]) } ?? [0, 0], "aligned row \(row)")
         }
-        var back = [Float](repeating: 100, count: 19 * width)
+        var back = [Float](repeating: 100, count: packedCount * width)
         aligned.withUnsafeBufferPointer { a in back.withUnsafeMutableBufferPointer {
             layout.gather(a.baseAddress!, width: width, into: $0.baseAddress!, ldPacked: width, accumulate: true)
         } }
         XCTAssertEqual(back, packed.map { $0 + 100 })
-        XCTAssertTrue(AlignedRows(lengths: [3, 4], period: 1).keepsPackedRows)
-        XCTAssertEqual(AlignedRows(lengths: [3, 4], period: 1).count, 7)
     }
 
     /// Every index runs exactly once and its writes are seen by the caller, whichever threads run

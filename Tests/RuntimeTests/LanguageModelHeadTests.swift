@@ -47,18 +47,25 @@ final class LanguageModelHeadTests: XCTestCase {
     func testARowsResultDoesNotDependOnTheRowsSharingTheCall() throws {
         for packed in packings {
             let (head, _, hidden) = try head(rows: 1300, packed: packed)
-            func values(_ rows: Range<Int>) -> [Int: Double] {
-                let list = Array(rows), targets = list.map { ($0 * 31) % 5000 }
-                // The hidden states of one sequence of 1300 tokens, as a forward call lays them out.
+            // The hidden states of two sequences of 650 tokens, the second continuing a KV-cache
+            // slot from position 7, as a forward call lays them out.
+            let layout = AlignedRows(lengths: [650, 650], firstPositions: [0, 7])
+            func values(_ rows: [Int]) -> [Int: Double] {
+                let targets = rows.map { ($0 * 31) % 5000 }
                 let out = hidden.withUnsafeBufferPointer {
-                    head.logProbabilities($0, rows: list, targets: targets, layout: AlignedRows(lengths: [1300]))
+                    head.logProbabilities($0, rows: rows, targets: targets, layout: layout)
                 }
-                return Dictionary(uniqueKeysWithValues: zip(list, out))
+                return Dictionary(uniqueKeysWithValues: zip(rows, out))
             }
-            let few = values(100..<164), many = values(0..<1300), some = values(90..<400)
+            let few = values(Array(100..<164)), many = values(Array(0..<1300)), some = values(Array(90..<400))
+            let across = values(Array(620..<700)), reversed = values(Array((600..<700).reversed()))
             for row in 100..<164 {
                 XCTAssertEqual(few[row]!.bitPattern, many[row]!.bitPattern, "row \(row): 64 rows against 1300")
                 XCTAssertEqual(few[row]!.bitPattern, some[row]!.bitPattern, "row \(row): 64 rows against 310")
+            }
+            for row in 620..<700 {
+                XCTAssertEqual(across[row]!.bitPattern, many[row]!.bitPattern, "row \(row): 80 rows of both sequences against 1300")
+                XCTAssertEqual(across[row]!.bitPattern, reversed[row]!.bitPattern, "row \(row): asked for in reverse order among 100")
             }
         }
     }

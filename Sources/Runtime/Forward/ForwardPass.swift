@@ -35,7 +35,7 @@ public final class ForwardPass {
     private var rope: RoPETable
     /// Where the last batch's rows sit in the sgemm products (`AlignedRows`), which the LM head
     /// takes to keep a row's logits apart from the rows beside it.
-    public private(set) var layout = AlignedRows(lengths: [])
+    public private(set) var layout = AlignedRows(lengths: [], firstPositions: [])
 
     public init(model: LlamaModel) {
         self.model = model
@@ -52,7 +52,7 @@ public final class ForwardPass {
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         precondition(Set(batch.map(\.slot)).count == batch.count, "a slot appears twice in one batch")
         let longest = batch.map { cache.lengths[$0.slot] + $0.tokens.count }.max() ?? 0
-        layout = AlignedRows(lengths: batch.map(\.tokens.count))
+        layout = AlignedRows(lengths: batch.map(\.tokens.count), firstPositions: batch.map { cache.lengths[$0.slot] })
         cache.ensureCapacity(longest)
         rope.ensure(positions: longest)
 
@@ -123,8 +123,9 @@ public final class ForwardPass {
 
     /// `out = input · Wᵀ + b`, or `out += input · Wᵀ + b` when accumulating (the residual adds).
     /// Through sgemm on a CPU whose kernels tell rows apart by their index in the call, the rows
-    /// are multiplied at their aligned places (`layout`), so that a token's result does not depend
-    /// on the sequences batched with it; oneDNN's packed products do not need it.
+    /// are multiplied at their aligned places (`layout`: at indices with their positions'
+    /// remainders), so that a token's result does not depend on the sequences batched with it;
+    /// oneDNN's packed products do not need it.
     private func project(_ input: UnsafePointer<Float>, rows: Int, _ linear: Linear,
                          into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
         if layout.keepsPackedRows || linear.weight.packing != nil {

@@ -36,9 +36,9 @@ public final class LanguageModelHead {
 
     /// For each (row, target): log p(target | row), and whether the target is the row's greedy token.
     /// With `layout`, the forward call's `ForwardPass.layout`, each row is multiplied at an index
-    /// of the head's product with the same remainder (modulo `layout.period`) as its aligned row,
-    /// so that its result is the same bits whatever other rows are asked for with it; without
-    /// it, rows are multiplied one after another.
+    /// of the head's product with the same remainder (modulo `layout.period`) as its aligned row
+    /// (its position's), so that its result is the same bits whatever other rows are asked for
+    /// with it; without it, rows are multiplied one after another.
     public func tokenScores(_ hidden: UnsafeBufferPointer<Float>, rows: [Int], targets: [Int],
                             layout: AlignedRows? = nil) -> [TokenScore] {
         precondition(rows.count == targets.count)
@@ -60,17 +60,22 @@ public final class LanguageModelHead {
         let d = model.config.hiddenSize, vocab = model.config.vocabularySize
         let count = rows.count, width = Self.tileWidth
         let tileCount = (vocab + width - 1) / width
-        // Where each row goes in the product: in turn, or at the next index with its remainder.
+        // Where each row goes in the product: in turn, or at an index with its aligned row's
+        // remainder, the first such index still free (the fewest product rows there can be).
         var places = Array(0..<count), productRows = count
         if let layout, !layout.keepsPackedRows {
+            let period = layout.period
+            var queues = [[Int]](repeating: [], count: period), heads = [Int](repeating: 0, count: period)
+            for (i, row) in rows.enumerated() { queues[layout.alignedIndex(ofPackedRow: row) % period].append(i) }
             var next = 0
-            for (i, row) in rows.enumerated() {
-                let remainder = layout.alignedIndex(ofPackedRow: row) % layout.period
-                next += (remainder - next % layout.period + layout.period) % layout.period
-                places[i] = next
+            for _ in 0..<count {
+                while heads[next % period] == queues[next % period].count { next += 1 }
+                let remainder = next % period
+                places[queues[remainder][heads[remainder]]] = next
+                heads[remainder] += 1
                 next += 1
             }
-            productRows = (next + layout.period - 1) / layout.period * layout.period
+            productRows = (next + period - 1) / period * period
         }
         let gathered = gather(hidden, rows: rows, at: places, count: productRows)
         let targets = Array(targets)
