@@ -10,8 +10,8 @@ import COpenBLAS
 /// 4) give a row the same bits wherever it sits once a call has a few tens of rows. So a token's
 /// logits could change in the last bits with the documents batched beside it. `period` is the
 /// smallest row period that makes rows independent on this CPU (measured once, by products of
-/// the same rows at several aligned offsets); `AlignedRows` places each row of a batch at an index
-/// with its position's remainder and pads the call to a multiple of it.
+/// the same rows at several aligned offsets); `AlignedRows` places each sequence of a batch at an
+/// index with a remainder that depends on the sequence alone and pads the call to a multiple of it.
 public enum RowAlignment {
     /// The smallest period (1 where rows are independent wherever they sit) such that a row's
     /// result is the same bits whenever its index in the call has the same remainder and the
@@ -58,16 +58,16 @@ public enum RowAlignment {
     }
 }
 
-/// The rows of a batch of sequences laid out for a product: each row at an index whose
-/// remainder modulo `RowAlignment.period` is its position's (its index in its KV-cache slot),
-/// zero rows in the gaps, and the whole a multiple of the period, so that each row's result
-/// depends only on the row and its position, whatever is batched with it.
+/// The rows of a batch of sequences laid out for a product: each sequence's rows at consecutive
+/// indices from one whose remainder modulo `RowAlignment.period` is the sequence's phase, zero
+/// rows in the gaps, and the whole a multiple of the period, so that each row's result depends
+/// only on the row and its index in its sequence plus the phase, whatever is batched with it. The
+/// forward pass gives a sequence the phase of its first position plus a hash of its length, so
+/// that sequences start at varied remainders and fill one another's gaps.
 ///
 /// Sequences are placed one after another in an order that keeps the gaps short: after each, the
-/// next is the first not yet placed whose first position has the remainder the end has, or failing
-/// that the one whose remainder comes soonest after it. Sequences that start at position 0 (whole
-/// windows, contexts) are each aligned to the period; continuations after contexts of different
-/// lengths chain with few gaps.
+/// next is the first not yet placed whose phase has the remainder the end has, or failing that the
+/// one whose remainder comes soonest after it.
 public struct AlignedRows: Sendable, Equatable {
     /// Each sequence's first row, packed (as the caller holds them) and aligned.
     public let packedStarts: [Int]
@@ -80,19 +80,19 @@ public struct AlignedRows: Sendable, Equatable {
     /// The sequences with rows, in the order of their aligned starts.
     private let placementOrder: [Int]
 
-    /// The layout of sequences of `lengths` rows, packed one after another, whose first rows are at
-    /// `firstPositions` of their sequences (a KV-cache slot's length before the call).
-    public init(lengths: [Int], firstPositions: [Int], period: Int = RowAlignment.period) {
-        precondition(period >= 1 && lengths.count == firstPositions.count
-                     && lengths.allSatisfy { $0 >= 0 } && firstPositions.allSatisfy { $0 >= 0 })
+    /// The layout of sequences of `lengths` rows, packed one after another, each sequence's first
+    /// row at an index congruent to its entry of `phases` modulo the period.
+    public init(lengths: [Int], phases: [Int], period: Int = RowAlignment.period) {
+        precondition(period >= 1 && lengths.count == phases.count
+                     && lengths.allSatisfy { $0 >= 0 } && phases.allSatisfy { $0 >= 0 })
         var packedStarts: [Int] = [], packed = 0
         for length in lengths {
             packedStarts.append(packed)
             packed += length
         }
-        // The sequences with rows, queued by their first position's remainder.
+        // The sequences with rows, queued by their phase's remainder.
         var queues = [[Int]](repeating: [], count: period), heads = [Int](repeating: 0, count: period)
-        for (i, length) in lengths.enumerated() where length > 0 { queues[firstPositions[i] % period].append(i) }
+        for (i, length) in lengths.enumerated() where length > 0 { queues[phases[i] % period].append(i) }
         var alignedStarts = [Int](repeating: 0, count: lengths.count), order: [Int] = [], end = 0
         for _ in 0..<queues.reduce(0, { $0 + $1.count }) {
             var gap = 0

@@ -155,26 +155,26 @@ final class KernelsTests: XCTestCase {
         }
     }
 
-    /// Sequences of 5, 0, 13 and 1 rows from position 0 (windows, contexts), at period 12: each
-    /// starts at a multiple of 12, and the layout is a multiple of 12.
+    /// Sequences of 5, 0, 13 and 1 rows of phase 0, at period 12: each starts at a multiple of 12,
+    /// and the layout is a multiple of 12.
     func testAlignedRowsPlaceSequencesFromPositionZeroAtMultiplesOfThePeriod() {
-        let layout = AlignedRows(lengths: [5, 0, 13, 1], firstPositions: [0, 0, 0, 0], period: 12)
+        let layout = AlignedRows(lengths: [5, 0, 13, 1], phases: [0, 0, 0, 0], period: 12)
         XCTAssertEqual(layout.packedStarts, [0, 5, 5, 18])
         XCTAssertEqual([layout.alignedStarts[0], layout.alignedStarts[2], layout.alignedStarts[3]], [0, 12, 36])
         XCTAssertEqual(layout.count, 48)
         XCTAssertEqual([0, 4, 5, 17, 18].map { layout.alignedIndex(ofPackedRow: $0) }, [0, 4, 12, 24, 36])
-        XCTAssertTrue(AlignedRows(lengths: [3, 4], firstPositions: [0, 9], period: 1).keepsPackedRows)
-        XCTAssertEqual(AlignedRows(lengths: [3, 4], firstPositions: [0, 9], period: 1).alignedStarts, [0, 3])
-        XCTAssertEqual(AlignedRows(lengths: [3, 4], firstPositions: [0, 9], period: 1).count, 7)
+        XCTAssertTrue(AlignedRows(lengths: [3, 4], phases: [0, 9], period: 1).keepsPackedRows)
+        XCTAssertEqual(AlignedRows(lengths: [3, 4], phases: [0, 9], period: 1).alignedStarts, [0, 3])
+        XCTAssertEqual(AlignedRows(lengths: [3, 4], phases: [0, 9], period: 1).count, 7)
     }
 
-    /// Sequences of 5, 0, 13, 1 and 4 rows continuing from positions 0, 3, 7, 30 and 5, at period
-    /// 12 (worked by hand): each row lands at an index with its position's remainder, sequences
-    /// chained where the remainders follow on (the 4 rows from position 5 right after the 5 from
-    /// 0; the 13 from position 7 right after the 1 at position 30), and rows go there and back
-    /// (added, when accumulating), the gaps zeroed.
-    func testAlignedRowsPlaceEachRowAtItsPositionsRemainder() {
-        let layout = AlignedRows(lengths: [5, 0, 13, 1, 4], firstPositions: [0, 3, 7, 30, 5], period: 12)
+    /// Sequences of 5, 0, 13, 1 and 4 rows of phases 0, 3, 7, 30 and 5, at period 12 (worked by
+    /// hand): each sequence starts at an index with its phase's remainder, sequences chained where
+    /// the remainders follow on (the 4 rows of phase 5 right after the 5 of phase 0; the 13 of
+    /// phase 7 right after the 1 of phase 30), and rows go there and back (added, when
+    /// accumulating), the gaps zeroed.
+    func testAlignedRowsStartEachSequenceAtItsPhasesRemainder() {
+        let layout = AlignedRows(lengths: [5, 0, 13, 1, 4], phases: [0, 3, 7, 30, 5], period: 12)
         XCTAssertEqual(layout.packedStarts, [0, 5, 5, 18, 19])
         XCTAssertEqual([0, 2, 3, 4].map { layout.alignedStarts[$0] }, [0, 19, 18, 5])
         XCTAssertEqual(layout.count, 36)

@@ -47,9 +47,9 @@ final class LanguageModelHeadTests: XCTestCase {
     func testARowsResultDoesNotDependOnTheRowsSharingTheCall() throws {
         for packed in packings {
             let (head, _, hidden) = try head(rows: 1300, packed: packed)
-            // The hidden states of two sequences of 650 tokens, the second continuing a KV-cache
-            // slot from position 7, as a forward call lays them out.
-            let layout = AlignedRows(lengths: [650, 650], firstPositions: [0, 7])
+            // The hidden states of two sequences of 650 tokens, of phases 0 and 7, as a forward
+            // call lays them out.
+            let layout = AlignedRows(lengths: [650, 650], phases: [0, 7])
             func values(_ rows: [Int]) -> [Int: Double] {
                 let targets = rows.map { ($0 * 31) % 5000 }
                 let out = hidden.withUnsafeBufferPointer {

@@ -35,7 +35,7 @@ public final class ForwardPass {
     private var rope: RoPETable
     /// Where the last batch's rows sit in the sgemm products (`AlignedRows`), which the LM head
     /// takes to keep a row's logits apart from the rows beside it.
-    public private(set) var layout = AlignedRows(lengths: [], firstPositions: [])
+    public private(set) var layout = AlignedRows(lengths: [], phases: [])
 
     public init(model: LlamaModel) {
         self.model = model
@@ -52,7 +52,7 @@ public final class ForwardPass {
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         precondition(Set(batch.map(\.slot)).count == batch.count, "a slot appears twice in one batch")
         let longest = batch.map { cache.lengths[$0.slot] + $0.tokens.count }.max() ?? 0
-        layout = AlignedRows(lengths: batch.map(\.tokens.count), firstPositions: batch.map { cache.lengths[$0.slot] })
+        layout = AlignedRows(lengths: batch.map(\.tokens.count), phases: batch.map { cache.lengths[$0.slot] + Self.phase(ofLength: $0.tokens.count) })
         cache.ensureCapacity(longest)
         rope.ensure(positions: longest)
 
@@ -123,9 +123,9 @@ public final class ForwardPass {
 
     /// `out = input · Wᵀ + b`, or `out += input · Wᵀ + b` when accumulating (the residual adds).
     /// Through sgemm on a CPU whose kernels tell rows apart by their index in the call, the rows
-    /// are multiplied at their aligned places (`layout`: at indices with their positions'
-    /// remainders), so that a token's result does not depend on the sequences batched with it;
-    /// oneDNN's packed products do not need it.
+    /// are multiplied at their aligned places (`layout`: each sequence from an index whose remainder
+    /// depends on the sequence alone), so that a token's result does not depend on the sequences
+    /// batched with it; oneDNN's packed products do not need it.
     private func project(_ input: UnsafePointer<Float>, rows: Int, _ linear: Linear,
                          into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
         if layout.keepsPackedRows || linear.weight.packing != nil {
@@ -180,6 +180,17 @@ public final class ForwardPass {
                 }
             }
         }
+    }
+
+    /// A sequence's share of its phase in `layout`, from its length (splitmix64's finalizer, top 32
+    /// bits): the same on every machine and in every batch, and for the same rows run through a
+    /// one-layer model (`LayerwiseRunner`), so that sequences from the same position (windows,
+    /// contexts) start at varied remainders.
+    static func phase(ofLength length: Int) -> Int {
+        var z = UInt64(length) &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return Int((z ^ (z >> 31)) >> 32)
     }
 
     /// Query rows per block of `attend`.

@@ -36,9 +36,9 @@ public final class LanguageModelHead {
 
     /// For each (row, target): log p(target | row), and whether the target is the row's greedy token.
     /// With `layout`, the forward call's `ForwardPass.layout`, each row is multiplied at an index
-    /// of the head's product with the same remainder (modulo `layout.period`) as its aligned row
-    /// (its position's), so that its result is the same bits whatever other rows are asked for
-    /// with it; without it, rows are multiplied one after another.
+    /// of the head's product with the same remainder (modulo `layout.period`) as its aligned row,
+    /// so that its result is the same bits whatever other rows are asked for with it; without it,
+    /// rows are multiplied one after another.
     public func tokenScores(_ hidden: UnsafeBufferPointer<Float>, rows: [Int], targets: [Int],
                             layout: AlignedRows? = nil) -> [TokenScore] {
         precondition(rows.count == targets.count)
