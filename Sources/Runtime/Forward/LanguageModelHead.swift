@@ -60,22 +60,13 @@ public final class LanguageModelHead {
         let d = model.config.hiddenSize, vocab = model.config.vocabularySize
         let count = rows.count, width = Self.tileWidth
         let tileCount = (vocab + width - 1) / width
-        // Where each row goes in the product: in turn, or at an index with its aligned row's
-        // remainder, the first such index still free (the fewest product rows there can be).
+        // Where each row goes in the product: in turn, or laid out as one-row sequences whose
+        // phases are their aligned rows' remainders (the fewest product rows there can be).
         var places = Array(0..<count), productRows = count
         if let layout, !layout.keepsPackedRows {
-            let period = layout.period
-            var queues = [[Int]](repeating: [], count: period), heads = [Int](repeating: 0, count: period)
-            for (i, row) in rows.enumerated() { queues[layout.alignedIndex(ofPackedRow: row) % period].append(i) }
-            var next = 0
-            for _ in 0..<count {
-                while heads[next % period] == queues[next % period].count { next += 1 }
-                let remainder = next % period
-                places[queues[remainder][heads[remainder]]] = next
-                heads[remainder] += 1
-                next += 1
-            }
-            productRows = (next + period - 1) / period * period
+            let single = AlignedRows(lengths: Array(repeating: 1, count: count),
+                                     phases: rows.map { layout.alignedIndex(ofPackedRow: $0) }, period: layout.period)
+            (places, productRows) = (single.alignedStarts, single.count)
         }
         let gathered = gather(hidden, rows: rows, at: places, count: productRows)
         let targets = Array(targets)
