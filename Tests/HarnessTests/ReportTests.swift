@@ -45,8 +45,33 @@ final class ReportTests: XCTestCase {
             job.parameters = job.isDense ? 134_500_000 : (job.sparsity == 0.2 ? 107_600_000 : 80_700_000)
             job.tokensPerSecond = job.isDense ? 200 : 200 / (1 - job.sparsity)
             job.denseTokensPerSecond = 200
+            job.macsPerToken = 100e6 * (1 - job.sparsity)
             try store.update(job)
         }
+    }
+
+    /// A speed-up beyond 1.15 × the MAC ratio, or below 1, is marked ¶ in both tables and named
+    /// in the efficiency note; one that the MACs explain is not.
+    func testImplausibleSpeedupsAreMarked() throws {
+        try makeSweep()
+        for var job in try store.jobs(sweepID: try store.sweep(named: "test")!.id!) where !job.isDense {
+            switch (job.method, job.sparsity) {
+            case ("bip", 0.2): job.tokensPerSecond = 284  // MAC ratio 1.25: 1.42× is 1.136 × it, inside the allowance
+            case ("bip", 0.4): job.tokensPerSecond = 200 * 2.0          // MAC ratio 1/0.6 = 1.667: 2.00× is above 1.15 × 1.667 = 1.917
+            case ("flap", 0.2): job.tokensPerSecond = 180               // 0.90×: slower than dense
+            default: continue
+            }
+            try store.update(job)
+        }
+        _ = try ReportWriter(store: store, sweepName: "test").write(to: folder)
+        let report = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("| bip | 0.20 | 107.6M | 1.42× | 60.00 |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.40 | 80.7M | 2.00×¶ | 90.00 |"), report)
+        XCTAssertTrue(report.contains("| flap | 0.20 | 107.6M | 0.90×¶ | 70.00 |"), report)
+        XCTAssertTrue(report.contains("| flap | 0.40 | 80.7M | 1.67× | 120.00 |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.40 | 80.7M | - | 60.0M | - | 400.0 | 200.0 | 2.00×¶ |"), report)
+        XCTAssertTrue(report.contains("gives such values (bip @ 0.40; flap @ 0.20)."), report)
+        XCTAssertTrue(report.contains("`bip sweep --resume --name test --remeasure`"), report)
     }
 
     func testPaperTableAveragesDeltasAndChance() throws {
@@ -89,8 +114,9 @@ final class ReportTests: XCTestCase {
         _ = try ReportWriter(store: store, sweepName: "test").write(to: folder)
         let lines = try String(contentsOf: folder.appendingPathComponent("results.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines[0], "sweep,run_id,model,method,sparsity,seed,task,metric,value,stderr,n,protocol,allocation,statistics,bias_compensation,layers,same_as")
-        // 5 jobs × (5 metrics + parameters, tokens/s, dense tokens/s, speed-up).
-        XCTAssertEqual(lines.count, 1 + 5 * 9)
+        // 5 jobs × (5 metrics + parameters, MACs/token, tokens/s, dense tokens/s, speed-up).
+        XCTAssertEqual(lines.count, 1 + 5 * 10)
+        XCTAssertTrue(lines.contains("test,5,smollm2-135m,flap,0.4,0,efficiency,macs_per_token,60000000,,,llm-pruner,,,,,"), "\(lines)")
         XCTAssertTrue(lines.contains("test,2,smollm2-135m,bip,0.2,0,hellaswag,acc_norm,0.45,0.11,20,llm-pruner,,,,,"), "\(lines)")
         XCTAssertTrue(lines.contains("test,1,smollm2-135m,dense,0,0,wikitext2,ppl,50,,2540,llm-pruner,,,,,"), "\(lines)")
         XCTAssertTrue(lines.contains("test,5,smollm2-135m,flap,0.4,0,efficiency,parameters,80700000,,,llm-pruner,,,,,"), "\(lines)")

@@ -36,7 +36,7 @@ struct MarkdownReport {
         }
         lines.append("")
         lines.append("Perplexity: lower is better. Accuracies in percent: higher is better. "
-                     + "Speed-up: forward tokens/s against the dense model's, measured interleaved (`bip bench` workload, batch 8 × 128).")
+                     + "Speed-up: forward tokens/s against the dense model's, measured interleaved (`bip bench` workload, batch 8 × 128); ¶ marks one that its MACs cannot explain (see Efficiency).")
         lines.append("")
         lines.append("Significance: each pruned result is compared with the dense model and with the best other method at its sparsity, "
                      + "column by column: perplexity by a paired bootstrap over windows (\(PairedBootstrap().resamples) resamples, seed \(PairedBootstrap().seed), "
@@ -167,7 +167,7 @@ struct MarkdownReport {
             let values = cells(row, metric: metric)
             let seeds = row.isDense || results.config.seeds.count == 1 ? "" : " (\(row.jobs.count)/\(results.config.seeds.count) seeds)"
             var out = [row.method + seeds, row.isDense ? "0" : Self.fraction(row.sparsity), Self.parameters(row.parameters),
-                       row.speedup.map { String(format: "%.2f×", $0) } ?? "-"]
+                       speedup(row)]
             for (i, value) in values.enumerated() {
                 guard let value else {
                     out.append("-")
@@ -267,11 +267,38 @@ struct MarkdownReport {
                 { let xs = row.jobs.compactMap(\.peakMemoryBytes); return xs.isEmpty ? "-" : String(format: "%.0f MB", Double(xs.reduce(0, +)) / Double(xs.count) / 1e6) }(),
                 row.mean(\.tokensPerSecond).map { String(format: "%.1f", $0) } ?? "-",
                 row.mean(\.denseTokensPerSecond).map { String(format: "%.1f", $0) } ?? "-",
-                row.speedup.map { String(format: "%.2f×", $0) } ?? "-",
+                speedup(row),
             ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
+        let doubtful = results.rows.filter { isImplausible($0) }
+        if !doubtful.isEmpty {
+            lines.append("")
+            lines.append("¶ Implausible speed-up: above \(String(format: "%.2f", Self.speedupAllowance)) × the dense model's MACs per token over the row's, "
+                         + "which is as much as removing arithmetic can give, or below 1. A benchmark that shared the machine with other work "
+                         + "gives such values (\(doubtful.map { "\($0.method) @ \(Self.fraction($0.sparsity))" }.joined(separator: "; "))). "
+                         + "`bip sweep --resume --name \(results.sweep.name) --remeasure` measures every finished job again; run it on an otherwise idle machine.")
+        }
         return lines
+    }
+
+    /// How far a measured speed-up may exceed the ratio of MACs per token before it is marked:
+    /// the benchmark's own noise between interleaved rounds stays well inside it.
+    static let speedupAllowance = 1.15
+
+    /// A pruned row whose speed-up cannot come from its smaller arithmetic: more than
+    /// `speedupAllowance` × the MAC ratio against dense, or slower than dense.
+    private func isImplausible(_ row: SweepResults.Row) -> Bool {
+        guard !row.isDense, let speedup = row.speedup else { return false }
+        if speedup < 1 { return true }
+        guard let denseMACs = results.dense?.mean(\.macsPerToken), let macs = row.mean(\.macsPerToken), macs > 0 else { return false }
+        return speedup > Self.speedupAllowance * denseMACs / macs
+    }
+
+    /// A row's speed-up, ¶ where it is implausible (the efficiency table's note says why).
+    private func speedup(_ row: SweepResults.Row) -> String {
+        guard let speedup = row.speedup else { return "-" }
+        return String(format: "%.2f×", speedup) + (isImplausible(row) ? "¶" : "")
     }
 
     private func provenance() -> [String] {
