@@ -107,6 +107,20 @@ final class LMEvalFilesTests: XCTestCase {
         XCTAssertEqual(try valueCells("| reference 1 |"), try valueCells("| dense |"))
         XCTAssertEqual(try valueCells("| reference 2 |"), try valueCells("| magnitude-l2 |"))
         XCTAssertTrue(report.contains("- reference 1: run \(references[0].id!), \(dense.modelPath) (bip \(BuildInfo.version), "), report)
+        // results.csv: the imported runs' rows after the sweep's, with the numbers of the runs they were exported from.
+        let csv = try String(contentsOf: folder.appendingPathComponent("report/results.csv"), encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        func csvValues(method: String) -> [String] {
+            csv.filter { $0[3] == method && $0[6] != "efficiency" }.map { "\($0[6]) \($0[7]) \($0[8]) \($0[9]) \($0[10])" }.sorted()
+        }
+        XCTAssertEqual(csvValues(method: "reference 1"), csvValues(method: "dense"))
+        XCTAssertEqual(csvValues(method: "reference 2"), csvValues(method: "magnitude-l2"))
+        XCTAssertFalse(csvValues(method: "reference 1").isEmpty)
+        let referenceRow = try XCTUnwrap(csv.first { $0[3] == "reference 1" })
+        XCTAssertEqual(referenceRow[1], String(references[0].id!))
+        XCTAssertEqual(referenceRow[2], dense.modelPath)
+        // The source, quoted for its comma: `MODEL (HARNESS, FILE)`.
+        XCTAssertTrue(referenceRow[16].hasPrefix("\"\(dense.modelPath) (bip \(BuildInfo.version)"), "\(referenceRow)")
 
         // The gate against an imported run: the same numbers pass, with the paired tests at hand.
         let baseline = try store.importedBaseline(runID: references[0].id!, for: current)

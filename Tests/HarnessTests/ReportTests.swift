@@ -113,13 +113,13 @@ final class ReportTests: XCTestCase {
         try makeSweep()
         _ = try ReportWriter(store: store, sweepName: "test").write(to: folder)
         let lines = try String(contentsOf: folder.appendingPathComponent("results.csv"), encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(lines[0], "sweep,run_id,model,method,sparsity,seed,task,metric,value,stderr,n,protocol,allocation,statistics,bias_compensation,layers,same_as")
+        XCTAssertEqual(lines[0], "sweep,run_id,model,method,sparsity,seed,task,metric,value,stderr,n,protocol,allocation,statistics,bias_compensation,layers,source,same_as")
         // 5 jobs × (5 metrics + parameters, MACs/token, tokens/s, dense tokens/s, speed-up).
         XCTAssertEqual(lines.count, 1 + 5 * 10)
-        XCTAssertTrue(lines.contains("test,5,smollm2-135m,flap,0.4,0,efficiency,macs_per_token,60000000,,,llm-pruner,,,,,"), "\(lines)")
-        XCTAssertTrue(lines.contains("test,2,smollm2-135m,bip,0.2,0,hellaswag,acc_norm,0.45,0.11,20,llm-pruner,,,,,"), "\(lines)")
-        XCTAssertTrue(lines.contains("test,1,smollm2-135m,dense,0,0,wikitext2,ppl,50,,2540,llm-pruner,,,,,"), "\(lines)")
-        XCTAssertTrue(lines.contains("test,5,smollm2-135m,flap,0.4,0,efficiency,parameters,80700000,,,llm-pruner,,,,,"), "\(lines)")
+        XCTAssertTrue(lines.contains("test,5,smollm2-135m,flap,0.4,0,efficiency,macs_per_token,60000000,,,llm-pruner,,,,,,"), "\(lines)")
+        XCTAssertTrue(lines.contains("test,2,smollm2-135m,bip,0.2,0,hellaswag,acc_norm,0.45,0.11,20,llm-pruner,,,,,,"), "\(lines)")
+        XCTAssertTrue(lines.contains("test,1,smollm2-135m,dense,0,0,wikitext2,ppl,50,,2540,llm-pruner,,,,,,"), "\(lines)")
+        XCTAssertTrue(lines.contains("test,5,smollm2-135m,flap,0.4,0,efficiency,parameters,80700000,,,llm-pruner,,,,,,"), "\(lines)")
     }
 
     func testPlotsHaveALinePerMethodAndTheDenseLevel() throws {

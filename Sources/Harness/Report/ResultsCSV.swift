@@ -6,10 +6,13 @@ import Foundation
 /// setting are columns of their own (`allocation`, `statistics`, `bias_compensation` on/off,
 /// `layers`), empty where the job keeps the paper's. Methods that made the same model keep a
 /// row each (with the same `run_id`), and `same_as` names the others, as the report shows them
-/// (`bip-local = bip-gate`); empty for a model only one method made.
+/// (`bip-local = bip-gate`); empty for a model only one method made. Runs imported from other
+/// evaluations' result files (`bip import`) follow, as the report's "reference N" rows: method
+/// `reference N`, the model their file names, no sparsity or seed, and `source` saying where they
+/// came from (empty on the sweep's own rows).
 enum ResultsCSV {
     static let header = ["sweep", "run_id", "model", "method", "sparsity", "seed", "task", "metric", "value", "stderr", "n", "protocol",
-                         "allocation", "statistics", "bias_compensation", "layers", "same_as"]
+                         "allocation", "statistics", "bias_compensation", "layers", "source", "same_as"]
 
     static func text(_ results: SweepResults) -> String {
         var lines = [header.joined(separator: ",")]
@@ -22,7 +25,7 @@ enum ResultsCSV {
                 .joined(separator: " = ")
             for metric in results.metrics[runID] ?? [] {
                 lines.append(row(prefix + [metric.task, metric.metric, number(metric.value), metric.stderr.map(number) ?? "",
-                                           String(metric.n), run.evalProtocol] + pruning + [sameAs]))
+                                           String(metric.n), run.evalProtocol] + pruning + ["", sameAs]))
             }
             let efficiency: [(String, Double?)] = [
                 ("parameters", job.parameters.map(Double.init)), ("macs_per_token", job.macsPerToken),
@@ -31,7 +34,17 @@ enum ResultsCSV {
             ]
             for (name, value) in efficiency {
                 guard let value else { continue }
-                lines.append(row(prefix + ["efficiency", name, number(value), "", "", run.evalProtocol] + pruning + [sameAs]))
+                lines.append(row(prefix + ["efficiency", name, number(value), "", "", run.evalProtocol] + pruning + ["", sameAs]))
+            }
+        }
+        for (i, reference) in results.references.enumerated() {
+            let source = reference.run.source!
+            let prefix = [results.sweep.name, String(reference.run.id!), source.model, "reference \(i + 1)", "", ""]
+            for (task, metrics) in reference.values.sorted(by: { $0.key < $1.key }) {
+                for (metric, value) in metrics.sorted(by: { $0.key < $1.key }) {
+                    lines.append(row(prefix + [task, metric, number(value.value), value.stderr.map(number) ?? "", String(value.n), reference.run.evalProtocol,
+                                               "", "", "", "", source.label, ""]))
+                }
             }
         }
         return lines.joined(separator: "\n") + "\n"
