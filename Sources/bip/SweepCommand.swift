@@ -141,6 +141,6 @@ struct SweepCommand: ParsableCommand {
             throw FileError(store.path, "no sweep named '\(name)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
         }
         print("sweep \(name) in \(store.path)\n")
-        print(try SweepStatus(store: store, sweepID: record.id!).table)
+        print(try SweepStatus(store: store, sweepID: record.id!, config: try SweepWorker.Target(record, in: store).config).table)
     }
 }

@@ -7,14 +7,20 @@ import Runtime
 public struct SweepStatus: Sendable {
     public let jobs: [SweepJob]
     public let units: [SweepUnit]
+    /// The tasks each job evaluates, by job id (a variant may ask for fewer than the sweep's).
+    public let jobTasks: [Int64: [String]]
 
-    public init(jobs: [SweepJob], units: [SweepUnit]) {
+    public init(jobs: [SweepJob], units: [SweepUnit], jobTasks: [Int64: [String]]) {
         self.jobs = jobs
         self.units = units
+        self.jobTasks = jobTasks
     }
 
-    public init(store: ResultStore, sweepID: Int64) throws {
-        self.init(jobs: try store.jobs(sweepID: sweepID), units: try store.units(sweepID: sweepID))
+    /// The stored state of the sweep planned from `config`.
+    public init(store: ResultStore, sweepID: Int64, config: SweepConfig) throws {
+        let jobs = try store.jobs(sweepID: sweepID)
+        self.init(jobs: jobs, units: try store.units(sweepID: sweepID),
+                  jobTasks: Dictionary(uniqueKeysWithValues: jobs.compactMap { job in job.id.map { ($0, config.tasks(of: job.spec)) } }))
     }
 
     public var jobsDone: Int { jobs.count { $0.status == .done } }
@@ -25,42 +31,69 @@ public struct SweepStatus: Sendable {
         Set(units.filter { $0.status == .running }.map { "\($0.worker ?? "?") on \($0.host ?? "?")" })
     }
 
-    /// Seconds of work left, shared by the active workers (at least one): each unit not done is
-    /// estimated by the mean time of the done units of its kind and task, and a job whose model
-    /// is not made yet (so its units are not planned) by the mean time of the done jobs; nil
-    /// while there is nothing to estimate from (no unit done, or such a job and no job done).
+    /// Seconds of work left, shared by the active workers (at least one). Each unit not done is
+    /// estimated by the mean time of the done units of its kind and task (a model unit: of jobs
+    /// tuned alike, since tuning is part of it). A job whose model is not made yet (so its units
+    /// are not planned) is estimated part by part: a model unit, a throughput unit if the sweep
+    /// has them, and for each of its tasks the mean time the done jobs spent on that task; where a
+    /// part has nothing to go by, by the mean time of the done jobs. Nil while there is nothing to
+    /// estimate from (no unit done, or such a job and no job done).
     public var secondsLeft: Double? {
         var byKey: [String: [Double]] = [:]
         var perJob: [Int64: Double] = [:]
+        var perJobTask: [String: [Int64: Double]] = [:]
+        let tuned = Dictionary(uniqueKeysWithValues: jobs.compactMap { job in job.id.map { ($0, job.tuned) } })
         for unit in units where unit.status == .done {
             guard let seconds = unit.seconds else { continue }
-            byKey[Self.key(unit), default: []].append(seconds)
+            byKey[Self.key(kind: unit.kind, task: unit.task, tuned: tuned[unit.jobID] ?? false), default: []].append(seconds)
+            if unit.kind == .model { byKey[Self.key(kind: .model, task: nil), default: []].append(seconds) }
             perJob[unit.jobID, default: 0] += seconds
+            if let task = unit.task { perJobTask[task, default: [:]][unit.jobID, default: 0] += seconds }
         }
-        let doneJobs = jobs.filter { $0.status == .done }.compactMap { $0.id.flatMap { perJob[$0] } }
+        let doneJobIDs = jobs.filter { $0.status == .done }.compactMap(\.id)
+        let doneJobs = doneJobIDs.compactMap { perJob[$0] }
         let allDone = units.compactMap { $0.status == .done ? $0.seconds : nil }
         guard !allDone.isEmpty else { return nil }
+        func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
         let unitMean = allDone.reduce(0, +) / Double(allDone.count)
-        let jobMean = doneJobs.isEmpty ? nil : doneJobs.reduce(0, +) / Double(doneJobs.count)
+        let jobMean = mean(doneJobs)
+        /// The mean time of the done units like this one: of jobs tuned alike where there are such.
+        func typical(_ kind: UnitKind, _ task: String?, tuned: Bool) -> Double? {
+            mean(byKey[Self.key(kind: kind, task: task, tuned: tuned)] ?? []) ?? mean(byKey[Self.key(kind: kind, task: task)] ?? [])
+        }
+        /// A job not planned yet, part by part; nil where a part has nothing to go by.
+        func unplanned(_ job: SweepJob) -> Double? {
+            guard let tasks = job.id.flatMap({ jobTasks[$0] }), let model = typical(.model, nil, tuned: job.tuned) else { return nil }
+            var total = model + (typical(.bench, nil, tuned: job.tuned) ?? 0)
+            for task in tasks {
+                guard let taskMean = mean(doneJobIDs.compactMap { perJobTask[task]?[$0] }) else { return nil }
+                total += taskMean
+            }
+            return total
+        }
         let unitsByJob = Dictionary(grouping: units, by: \.jobID)
         var left = 0.0
         for job in jobs where job.status == .pending || job.status == .running {
             let own = unitsByJob[job.id ?? -1] ?? []
             let planned = own.contains { $0.kind == .model && $0.status == .done }
             if !planned {
-                guard let jobMean else { return nil }
-                left += jobMean
+                guard let estimate = unplanned(job) ?? jobMean else { return nil }
+                left += estimate
                 continue
             }
             for unit in own where unit.status == .pending || unit.status == .running {
-                let estimate = byKey[Self.key(unit)].map { $0.reduce(0, +) / Double($0.count) } ?? unitMean
+                let estimate = typical(unit.kind, unit.task, tuned: job.tuned) ?? unitMean
                 left += unit.status == .running ? estimate / 2 : estimate
             }
         }
         return left / Double(max(activeWorkers.count, 1))
     }
 
-    private static func key(_ unit: SweepUnit) -> String { "\(unit.kind.rawValue) \(unit.task ?? "")" }
+    /// Units estimated alike: a kind and task, and for model units whether the job is tuned (nil:
+    /// every model unit).
+    private static func key(kind: UnitKind, task: String?, tuned: Bool? = nil) -> String {
+        "\(kind.rawValue) \(task ?? "")" + (kind == .model ? tuned.map { $0 ? " tuned" : " untuned" } ?? "" : "")
+    }
 
     /// One line per job, and the sweep's totals.
     public var table: String {

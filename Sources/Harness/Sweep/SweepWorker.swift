@@ -128,7 +128,7 @@ public final class SweepWorker {
     private func run(_ claim: UnitClaim, of sweep: SweepContext, summary: inout Summary) throws {
         let keeper = LeaseKeeper(store: store, claim: claim, lease: lease)
         defer { keeper.stop() }
-        let status = try SweepStatus(store: store, sweepID: sweep.id)
+        let status = try SweepStatus(store: store, sweepID: sweep.id, config: sweep.config)
         let started = Date()
         let place = "job \(claim.job.position + 1)/\(status.jobs.count) (\(claim.job.spec.label)) \(claim.unit.label)"
         let state = String(format: "%d of %d jobs done", status.jobsDone, status.jobs.count)
