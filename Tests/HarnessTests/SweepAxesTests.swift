@@ -99,7 +99,7 @@ final class SweepAxesTests: XCTestCase {
         XCTAssertEqual(results.rows.map(\.method), labels)
         XCTAssertTrue(MarkdownReport(results: results, plots: []).text.contains("| bip (sequential, bias on) |"))
         let csv = ResultsCSV.text(results).split(separator: "\n")
-        XCTAssertTrue(csv.contains { $0.hasPrefix("first,") && $0.contains(",bip,0.2,0,arc_easy,acc,") && $0.hasSuffix(",sequential,on,,") }, "\(csv)")
+        XCTAssertTrue(csv.contains { $0.hasPrefix("first,") && $0.contains(",bip,0.2,0,arc_easy,acc,") && $0.hasSuffix(",sequential,on,,,") }, "\(csv)")
 
         let gate = try store.newestResults(sweep: "first").filter { $0.key.metric == "acc" }
         XCTAssertEqual(gate.map(\.key.pruning), [nil, PruningOverrides(biasCompensation: true), PruningOverrides(statistics: .sequential),
