@@ -90,6 +90,31 @@ final class SignificanceReportTests: XCTestCase {
         }
     }
 
+    /// The standing summary's words: sparsities grouped by verdict, a sparsity whose corpora
+    /// disagree spelled out, "every" (or "any") sparsity for one verdict throughout, untested rows named.
+    func testStandingSummaryPutsFindingsInWords() {
+        typealias F = StandingSummary.Finding
+        // p = 0.001 is significant, 0.5 is not; WikiText2 and PTB are lower-is-better.
+        func ppl(_ s: Double, _ column: String, bip: Double, other: Double, p: Double?) -> F {
+            F(baseline: "flap", sparsity: s, column: column, bip: bip, other: other, lowerIsBetter: true, p: p)
+        }
+        let perplexity = [ppl(0.1, "WikiText2", bip: 85, other: 76, p: 0.001), ppl(0.1, "PTB", bip: 138, other: 119, p: 0.001),
+                          ppl(0.2, "WikiText2", bip: 192, other: 142, p: 0.001), ppl(0.2, "PTB", bip: 319, other: 220, p: 0.001),
+                          ppl(0.3, "WikiText2", bip: 363, other: 418, p: 0.001), ppl(0.3, "PTB", bip: 551, other: 538, p: 0.5),
+                          ppl(0.5, "WikiText2", bip: 2675, other: 1564, p: 0.001), ppl(0.5, "PTB", bip: 4189, other: 1891, p: 0.001)]
+        XCTAssertEqual(StandingSummary.words(perplexity),
+                       "bip worse at 0.10, 0.20 and 0.50; at 0.30, bip better on WikiText2 and no significant difference on PTB")
+        let averages = [0.1, 0.2, 0.3, 0.5].map { F(baseline: "flap", sparsity: $0, column: "average", bip: 45, other: 44, lowerIsBetter: false, p: 0.5) }
+        XCTAssertEqual(StandingSummary.words(averages), "no significant difference at any sparsity")
+        // Higher accuracy with p at the level is better; a row that could not be paired is untested.
+        let mixed = [F(baseline: "x", sparsity: 0.2, column: "average", bip: 45, other: 40, lowerIsBetter: false, p: SignificanceTable.alpha),
+                     F(baseline: "x", sparsity: 0.5, column: "average", bip: 35, other: 30, lowerIsBetter: false, p: nil)]
+        XCTAssertEqual(StandingSummary.words(mixed), "bip better at 0.20; not tested at 0.50")
+        XCTAssertEqual(StandingSummary.tally(perplexity + mixed),
+                       "bip better in 2, bip worse in 6, no significant difference in 1 of 10 comparisons "
+                       + "(1 not tested: rows of several seeds or without per-document evidence)")
+    }
+
     func testMarksTiesChanceMajoritySkewAndSameBytes() throws {
         try makeSweep()
         let files = try ReportWriter(store: store, sweepName: "sig").write(to: folder.appendingPathComponent("out"))
@@ -114,9 +139,13 @@ final class SignificanceReportTests: XCTestCase {
         // Where LLM-BIP stands: against flap a tie in both columns (WikiText2's windows differ by
         // nothing on average); against wanda-sp better in both.
         XCTAssertTrue(report.contains("Holm-corrected over the 4 comparisons of this section"), report)
-        XCTAssertTrue(report.contains("- **flap**: bip better in 0, bip worse in 0, no significant difference in 2 of 2 comparisons."), report)
+        XCTAssertTrue(report.contains("In all: perplexity, bip better in 1, bip worse in 0, no significant difference in 1 of 2 comparisons; "
+                                      + "average accuracy, bip better in 1, bip worse in 0, no significant difference in 1 of 2 comparisons."), report)
+        XCTAssertTrue(report.contains("- **flap**. Perplexity: no significant difference at 0.20. Average accuracy: no significant difference at 0.20. "
+                                      + "Tally: bip better in 0, bip worse in 0, no significant difference in 2 of 2 comparisons."), report)
         XCTAssertTrue(report.contains("  - at 0.20: WikiText2 73.85 against 73.85, no significant difference, p = 1.000; average 58.50 against 59.25, no significant difference, p = "), report)
-        XCTAssertTrue(report.contains("- **wanda-sp**: bip better in 2, bip worse in 0, no significant difference in 0 of 2 comparisons."), report)
+        XCTAssertTrue(report.contains("- **wanda-sp**. Perplexity: bip better at 0.20. Average accuracy: bip better at 0.20. "
+                                      + "Tally: bip better in 2, bip worse in 0, no significant difference in 0 of 2 comparisons."), report)
         XCTAssertTrue(report.contains("  - at 0.20: WikiText2 73.85 against 148.80, bip better, p < 0.001; average 58.50 against 38.75, bip better, p < 0.001."), report)
         // The skew: bip answers 1 on every document, flap on all but one.
         XCTAssertTrue(report.contains("- bip @ 0.20, BoolQ: picks answer 1 for 100.0% of the documents; the majority class is 62.0% of them."), report)

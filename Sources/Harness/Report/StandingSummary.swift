@@ -72,7 +72,8 @@ struct StandingSummary {
         return row.values[tasks[column]]?[SweepResults.paperMetric(tasks[column])]?.value
     }
 
-    /// The section's lines: one per other method with its tally, then one per sparsity.
+    /// The section's lines: the tally over all other methods by kind of column, then per other
+    /// method its findings in words, its tally, and one line per sparsity with the values and p.
     var lines: [String] {
         guard !findings.isEmpty else {
             return ["No row of `\(Self.method)` with another method at its sparsity: nothing to compare."]
@@ -80,17 +81,17 @@ struct StandingSummary {
         var lines = ["`\(Self.method)` (LLM-BIP as its paper sets it) against each other method at the same sparsity, tuned against tuned, "
                      + "on each perplexity corpus and the average accuracy (paper metrics): the paired tests above, Holm-corrected over the "
                      + "\(comparisons) comparisons of this section, at level \(SignificanceTable.alpha).", ""]
+        let kinds = [("perplexity", findings.filter(\.lowerIsBetter)), ("average accuracy", findings.filter { !$0.lowerIsBetter })].filter { !$0.1.isEmpty }
+        lines.append("In all: " + kinds.map { "\($0.0), \(Self.tally($0.1))" }.joined(separator: "; ") + ".")
+        lines.append("")
         var baselines: [String] = []
         for f in findings where !baselines.contains(f.baseline) { baselines.append(f.baseline) }
         for baseline in baselines {
             let mine = findings.filter { $0.baseline == baseline }
-            let tally = Verdict.allCases.map { verdict in "\(verdict.rawValue) in \(mine.count { $0.verdict == verdict })" }
-            let untested = mine.count { $0.p == nil }
-            lines.append("- **\(baseline)**: \(tally.joined(separator: ", ")) of \(mine.count) comparisons"
-                         + (untested > 0 ? " (\(untested) not tested: rows of several seeds or without per-document evidence)." : "."))
-            var sparsities: [Double] = []
-            for f in mine where !sparsities.contains(f.sparsity) { sparsities.append(f.sparsity) }
-            for sparsity in sparsities {
+            let words = [("Perplexity", mine.filter(\.lowerIsBetter)), ("Average accuracy", mine.filter { !$0.lowerIsBetter })]
+                .filter { !$0.1.isEmpty }.map { "\($0.0): \(Self.words($0.1))." }
+            lines.append("- **\(baseline)**. " + words.joined(separator: " ") + " Tally: \(Self.tally(mine)).")
+            for sparsity in Self.sparsities(mine) {
                 let parts = mine.filter { $0.sparsity == sparsity }.map { f in
                     let p = f.p.map { $0 < 0.001 ? ", p < 0.001" : String(format: ", p = %.3f", $0) } ?? ""
                     return String(format: "%@ %.2f against %.2f, %@%@", f.column, f.bip, f.other, f.verdict?.rawValue ?? "not tested", p)
@@ -99,5 +100,53 @@ struct StandingSummary {
             }
         }
         return lines
+    }
+
+    /// How many of `findings` each verdict has, and how many were not tested.
+    static func tally(_ findings: [Finding]) -> String {
+        let counts = Verdict.allCases.map { verdict in "\(verdict.rawValue) in \(findings.count { $0.verdict == verdict })" }
+        let untested = findings.count { $0.p == nil }
+        return counts.joined(separator: ", ") + " of \(findings.count) comparisons"
+            + (untested > 0 ? " (\(untested) not tested: rows of several seeds or without per-document evidence)" : "")
+    }
+
+    /// One kind of column's findings against one method in words: the sparsities grouped by
+    /// verdict (in the findings' order; "every sparsity", or "any" for no difference, where one
+    /// verdict holds throughout), and each sparsity whose columns disagree spelled out,
+    /// e.g. "bip worse at 0.10 and 0.50; at 0.30, bip better on WikiText2 and no significant
+    /// difference on PTB".
+    static func words(_ findings: [Finding]) -> String {
+        let sparsities = sparsities(findings)
+        var groups: [(verdict: String, sparsities: [Double])] = []
+        var mixed: [String] = []
+        for sparsity in sparsities {
+            let here = findings.filter { $0.sparsity == sparsity }
+            let verdicts = here.map { $0.verdict?.rawValue ?? "not tested" }
+            if Set(verdicts).count == 1 {
+                if let i = groups.firstIndex(where: { $0.verdict == verdicts[0] }) { groups[i].sparsities.append(sparsity) }
+                else { groups.append((verdicts[0], [sparsity])) }
+            } else {
+                let parts = zip(here, verdicts).map { "\($1) on \($0.column)" }
+                mixed.append("at \(MarkdownReport.fraction(sparsity)), " + list(parts))
+            }
+        }
+        let grouped = groups.map { group in
+            group.sparsities.count == sparsities.count && sparsities.count > 1
+                ? "\(group.verdict) at \(group.verdict == Verdict.tie.rawValue ? "any" : "every") sparsity"
+                : "\(group.verdict) at " + list(group.sparsities.map(MarkdownReport.fraction))
+        }
+        return (grouped + mixed).joined(separator: "; ")
+    }
+
+    /// The distinct sparsities of `findings`, in their order.
+    private static func sparsities(_ findings: [Finding]) -> [Double] {
+        var out: [Double] = []
+        for f in findings where !out.contains(f.sparsity) { out.append(f.sparsity) }
+        return out
+    }
+
+    /// "a", "a and b", "a, b and c".
+    private static func list(_ items: [String]) -> String {
+        items.count < 2 ? items.joined() : items.dropLast().joined(separator: ", ") + " and " + items.last!
     }
 }
