@@ -17,9 +17,14 @@ public struct PairedBootstrap: Sendable {
 
     /// `statistic` of each resample, in draw order; `strata` holds each stratum's unit count.
     public func distribution(strata: [Int], statistic: ([[Int]]) -> Double) -> [Double] {
+        ResampleCache.shared.resamples(of: self, strata: strata).map(statistic)
+    }
+
+    /// Each resample's drawn indices, stratum by stratum: what `distribution` hands its statistic.
+    fileprivate func draw(strata: [Int]) -> [[[Int]]] {
         var generator = SeededGenerator(seed: seed)
         return (0..<resamples).map { _ in
-            statistic(strata.map { count in (0..<count).map { _ in generator.index(below: count) } })
+            strata.map { count in (0..<count).map { _ in generator.index(below: count) } }
         }
     }
 
@@ -42,5 +47,40 @@ public struct PairedBootstrap: Sendable {
         let draws = distribution(strata: strata, statistic: statistic).sorted()
         let k = Int(((1 - level) / 2 * Double(resamples)).rounded(.down))
         return draws[k]...draws[resamples - 1 - k]
+    }
+}
+
+/// The resamples' indices of the last few (seed, resamples, strata) a process asked for. They
+/// depend on nothing else, and a report asks for the same few many times (every result's windows
+/// of one corpus, every result's documents of the same tasks), so each is drawn once instead of
+/// once per comparison, where drawing was nearly all of a report's time.
+private final class ResampleCache: @unchecked Sendable {
+    static let shared = ResampleCache()
+    /// The entries kept (a report uses one per perplexity corpus and one for the tasks).
+    static let capacity = 8
+
+    private struct Key: Equatable {
+        let seed: UInt64
+        let resamples: Int
+        let strata: [Int]
+    }
+
+    private let lock = NSLock()
+    /// Least recently used first.
+    private var entries: [(key: Key, resamples: [[[Int]]])] = []
+
+    func resamples(of bootstrap: PairedBootstrap, strata: [Int]) -> [[[Int]]] {
+        let key = Key(seed: bootstrap.seed, resamples: bootstrap.resamples, strata: strata)
+        lock.lock()
+        defer { lock.unlock() }
+        if let i = entries.firstIndex(where: { $0.key == key }) {
+            let entry = entries.remove(at: i)
+            entries.append(entry)
+            return entry.resamples
+        }
+        let drawn = bootstrap.draw(strata: strata)
+        entries.append((key, drawn))
+        if entries.count > Self.capacity { entries.removeFirst() }
+        return drawn
     }
 }
