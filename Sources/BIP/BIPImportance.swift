@@ -9,6 +9,7 @@ import Runtime
 /// The variants change only `r`: `bip-local` r = 1; `bip-gate` uses |up| + |gate|; `bip-norm`
 /// scales the FFN path of coordinate k by |g2[k]| / mean_t rms(H).
 public struct BIPImportance: ImportanceMethod, StatisticsScorer {
+    /// The variant, by its method name: how `r` bounds the FFN path (see above).
     public enum Variant: String, Sendable {
         case standard = "bip", local = "bip-local", gate = "bip-gate", norm = "bip-norm"
     }

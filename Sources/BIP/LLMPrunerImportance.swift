@@ -12,6 +12,8 @@ import Runtime
 /// The scores need the gradients of the whole model, so the pruner asks for every layer's scores
 /// at once, before any layer is pruned.
 public struct LLMPrunerImportance: ImportanceMethod, GradientScorer {
+    /// How a member row or column scores (see above): `Σ |S|` with the first-order `S`
+    /// (`element1`) or with the Fisher term (`element2`), or `|Σ S|` (`vector`).
     public enum Variant: String, Sendable, CaseIterable {
         case element1, element2, vector
     }

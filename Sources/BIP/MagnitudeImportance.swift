@@ -3,6 +3,7 @@ import Runtime
 /// Magnitude: the l1 or l2 norm of all of a unit's weights, no data. A query head owns its q_proj
 /// rows and o_proj columns; an FFN channel its gate_proj and up_proj rows and down_proj column.
 public struct MagnitudeImportance: ImportanceMethod, WeightScorer {
+    /// The norm of the unit's weights.
     public enum Norm: String, Sendable { case l1, l2 }
 
     public let norm: Norm

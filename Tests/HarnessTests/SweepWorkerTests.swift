@@ -76,4 +76,34 @@ final class SweepWorkerTests: XCTestCase {
         // Everything done: nothing runs again.
         XCTAssertEqual(try runner(data).run(), SweepWorker.Summary(done: 2, failed: 0, tasksRun: 0))
     }
+
+    /// `--remeasure` (and a bench unit on another host) finds each model where this machine
+    /// keeps it, making it again when the cache lacks it, instead of the path its model unit
+    /// stored. The probe fails, as `bip bench` would, on a path that does not exist.
+    func testRemeasureMakesAModelTheCacheNoLongerHolds() throws {
+        let model = try TinyModel.path()
+        let data = DataDirectory(url: try TestModel.dataDirectory())
+        let config = SweepConfig(model: model, methods: ["magnitude-l2"], sparsities: [0.2], tasks: ["arc_easy"], limit: 2,
+                                 benchSeconds: 0.5, benchRounds: 1)
+        let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
+        let sweep = try store.plan(name: "s", config: config.json, jobs: config.jobs, at: "t")
+        // The pruned model runs at 150 tokens/s in the sweep and at 180 when measured again.
+        nonisolated(unsafe) var pruned = 150.0
+        let probe: ThroughputProbe = { path, against, _, _ in
+            guard FileManager.default.fileExists(atPath: path) else { throw FileError(path, "missing") }
+            return ThroughputFigures(tokensPerSecond: against == nil ? 100 : pruned, againstTokensPerSecond: against == nil ? nil : 120,
+                                     peakMemoryBytes: 800)
+        }
+        let cache = PrunedModelCache(home: folder)
+        let worker = { SweepWorker(store: store, sweep: sweep, config: config, data: data, cache: cache, probe: probe, progress: { _ in }) }
+        XCTAssertEqual(try worker().run(), SweepWorker.Summary(done: 2, failed: 0, tasksRun: 2))
+        let stored = try XCTUnwrap(try store.jobs(sweepID: sweep.id!)[1].modelPath)
+        XCTAssertEqual(try store.jobs(sweepID: sweep.id!).map(\.tokensPerSecond), [100, 150])
+
+        try FileManager.default.removeItem(at: cache.directory)
+        pruned = 180
+        try worker().remeasure()
+        XCTAssertEqual(try store.jobs(sweepID: sweep.id!).map(\.tokensPerSecond), [100, 180])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stored), "made again at its place in the cache")
+    }
 }

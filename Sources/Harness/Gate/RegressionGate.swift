@@ -39,6 +39,7 @@ public struct RegressionGate: Sendable {
 
     /// One compared result.
     public struct Check: Sendable, Equatable {
+        /// Within the tolerance, past it, or absent from the new results.
         public enum Verdict: String, Sendable { case ok, regression, missing }
         public let key: ResultKey
         public let baseline: Double

@@ -77,7 +77,7 @@ final class SweepModels {
     /// cached; a tune cut short by a killed sweep resumes from its checkpoint.
     private func tunedModel(_ spec: SweepJobSpec, detail: inout PruneDetail?) throws -> LoadedModel {
         guard let tune = config.tune else { throw FileError("sweep \(sweepName)", "\(spec.label) needs the sweep's tune settings") }
-        return try cached(spec, calibration: try calibration(of: spec)! + "|" + tune.json, made: "tuned", detail: &detail) { recipe in
+        return try cached(spec, calibration: try recipeCalibration(of: spec), made: "tuned", detail: &detail) { recipe in
             var untunedDetail: PruneDetail?
             let pruned = try prunedModel(spec.untuned, detail: &untunedDetail)
             if tuningData == nil {
@@ -111,6 +111,24 @@ final class SweepModels {
         let loaded = try ModelDirectory.load(url)
         detail = PruneDetail(loaded.model, source: source.model, seconds: seconds)
         return loaded
+    }
+
+    /// Where `spec`'s model is on this machine, for another process to load: the source model's
+    /// file, or its directory in the cache, made now when the cache lacks it (its model unit ran
+    /// on another host, or the cache was emptied since), as the evaluation's shards would.
+    func path(of spec: SweepJobSpec) throws -> String {
+        if !spec.isDense, let url = cache.cached(try recipe(spec, calibration: try recipeCalibration(of: spec))) { return url.path }
+        var detail: PruneDetail?
+        return try model(spec, detail: &detail).path
+    }
+
+    /// The calibration field of `spec`'s cache recipe: the method's calibration, and for a tuned
+    /// variant the tune recipe after it.
+    private func recipeCalibration(of spec: SweepJobSpec) throws -> String {
+        let calibration = try calibration(of: spec)!
+        guard spec.tuned else { return calibration }
+        guard let tune = config.tune else { throw FileError("sweep \(sweepName)", "\(spec.label) needs the sweep's tune settings") }
+        return calibration + "|" + tune.json
     }
 
     /// The cache recipe of `spec` pruned (or tuned) with `calibration`.

@@ -190,9 +190,8 @@ public final class SweepWorker {
     /// Measures the job's throughput (in turn with the dense model's, averaged over the rounds)
     /// and peak memory; a measurement that fails leaves them empty (`bip sweep --remeasure`).
     private func runBench(_ claim: UnitClaim, of sweep: SweepContext, started: Date) throws -> Bool {
-        let dense = try sweep.models.dense().loaded.path
         var throughput: JobThroughput?
-        do { throughput = try measure(claim.job, dense: dense, config: sweep.config) } catch {
+        do { throughput = try measure(claim.job, of: sweep) } catch {
             progress("sweep \(sweep.name): \(claim.job.spec.label): throughput not measured: \(error)")
         }
         return try store.completeBenchUnit(claim, throughput: throughput, seconds: Date().timeIntervalSince(started))
@@ -218,8 +217,12 @@ public final class SweepWorker {
     }
 
     /// The job's throughput against the dense model's, measured interleaved, and peak memory.
-    private func measure(_ job: SweepJob, dense: String, config: SweepConfig) throws -> JobThroughput? {
-        guard let probe, config.benchSeconds > 0, let path = job.modelPath else { return nil }
+    /// The models are found where this machine keeps them (made again when its cache lacks one),
+    /// not at the path the job's model unit stored, which may be another host's.
+    private func measure(_ job: SweepJob, of sweep: SweepContext) throws -> JobThroughput? {
+        let config = sweep.config
+        guard let probe, config.benchSeconds > 0 else { return nil }
+        let path = try sweep.models.path(of: job.spec), dense = try sweep.models.dense().loaded.path
         var own: [Double] = [], other: [Double] = [], peak = 0
         for _ in 0..<config.benchRounds {
             let figures = try probe(path, job.isDense ? nil : dense, config.benchSeconds, config.compute ?? .fp32)
@@ -235,11 +238,10 @@ public final class SweepWorker {
     /// quieter machine), keeping everything else.
     public func remeasure() throws {
         for sweep in sweeps {
-            let dense = try sweep.models.dense().loaded.path
             for var job in try store.jobs(sweepID: sweep.id) where job.status == .done {
                 progress("sweep \(sweep.name): measuring \(job.spec.label)")
                 do {
-                    guard let figures = try measure(job, dense: dense, config: sweep.config) else { continue }
+                    guard let figures = try measure(job, of: sweep) else { continue }
                     (job.tokensPerSecond, job.denseTokensPerSecond, job.peakMemoryBytes) = (figures.tokensPerSecond, figures.denseTokensPerSecond, figures.peakMemoryBytes)
                     try store.update(job)
                 } catch {
