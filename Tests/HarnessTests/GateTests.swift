@@ -42,6 +42,23 @@ final class GateTests: XCTestCase {
         XCTAssertNil(checks.first { $0.key == key("bip", "wikitext2", "ppl") }!.pValue)
     }
 
+    /// A value that is not a number (a PostgreSQL store can hold one) or is infinite is a
+    /// regression, whichever way the metric goes.
+    func testAValueThatIsNotANumberIsARegression() {
+        let baseline = Baseline(entries: [
+            GateEntry(key: key("bip", "wikitext2", "ppl"), value: 80, stderr: nil, n: 1000, correct: nil, runID: 2),
+            GateEntry(key: key("bip", "piqa", "acc"), value: 0.60, stderr: nil, n: 5, correct: nil, runID: 2),
+            GateEntry(key: key("flap", "wikitext2", "ppl"), value: 80, stderr: nil, n: 1000, correct: nil, runID: 3),
+        ])
+        let current = [
+            GateEntry(key: key("bip", "wikitext2", "ppl"), value: .nan, stderr: nil, n: 1000, correct: nil, runID: 9),
+            GateEntry(key: key("bip", "piqa", "acc"), value: .nan, stderr: nil, n: 5, correct: nil, runID: 9),
+            GateEntry(key: key("flap", "wikitext2", "ppl"), value: .infinity, stderr: nil, n: 1000, correct: nil, runID: 9),
+        ]
+        let (checks, _) = RegressionGate(maxPerplexityIncrease: 0.01, maxAccuracyDrop: 0.02).compare(baseline, with: current)
+        XCTAssertEqual(checks.map(\.verdict), [.regression, .regression, .regression])
+    }
+
     /// A perplexity check gets the paired bootstrap's p-value when the baseline's run has its
     /// windows in the same database (they give back the baseline's value), else none.
     func testPerplexityChecksGetTheBootstrapPValueFromStoredWindows() {

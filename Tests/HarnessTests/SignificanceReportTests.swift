@@ -58,7 +58,7 @@ final class SignificanceReportTests: XCTestCase {
         }
     }
 
-    func makeSweep() throws {
+    func makeSweep(nll: (String, Int) -> Double = SignificanceReportTests.nll) throws {
         let config = SweepConfig(model: "smollm2-135m", methods: ["bip", "flap", "wanda-sp"], sparsities: [0.2],
                                  tasks: ["wikitext2", "boolq", "piqa"], limit: Self.documents, calibration: "c4:8x128")
         let sweep = try store.plan(name: "sig", config: config.json, jobs: config.jobs, at: "2026-01-01T00:00:00Z")
@@ -68,7 +68,7 @@ final class SignificanceReportTests: XCTestCase {
                 options: #"{"sweep":"sig"}"#, bipVersion: "0.1.0", bipCommit: "c0ffee", host: "box",
                 startedAt: "2026-01-01T00:0\(job.position):00Z", finishedAt: "2026-01-01T00:0\(job.position):30Z")).id!
             let windows = (0..<Self.windows).map {
-                PerplexityWindow(runID: id, task: "wikitext2", windowIndex: $0, nllSum: Self.nll(job.method, $0), tokens: 127)
+                PerplexityWindow(runID: id, task: "wikitext2", windowIndex: $0, nllSum: nll(job.method, $0), tokens: 127)
             }
             try store.record([TaskMetric(runID: id, task: "wikitext2", metric: "ppl", value: PerplexityWindow.perplexity(of: windows),
                                          stderr: nil, n: Self.windows * 127, detail: nil)], samples: [], windows: windows)
@@ -113,6 +113,21 @@ final class SignificanceReportTests: XCTestCase {
         XCTAssertEqual(StandingSummary.tally(perplexity + mixed),
                        "bip better in 2, bip worse in 6, no significant difference in 1 of 10 comparisons "
                        + "(1 not tested: rows of several seeds or without per-document evidence)")
+    }
+
+    /// A collapsed model: wanda-sp's windows average 8000 nats per token, so its perplexity
+    /// overflows to inf. The report says so in its tables, leaves the point out of the plot
+    /// (whose log axis would otherwise never end), and still tests the finite rows.
+    func testAnInfinitePerplexityIsReportedAndLeftOutOfThePlot() throws {
+        try makeSweep { method, i in method == "wanda-sp" ? 127 * 8000 : Self.nll(method, i) }
+        try ReportWriter(store: store, sweepName: "sig").write(to: folder.appendingPathComponent("out"))
+        let report = try String(contentsOf: folder.appendingPathComponent("out/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("| wanda-sp | 0.20 | - | - | inf†‡ |"), report)
+        XCTAssertTrue(report.contains("| bip | 0.20 | - | - | **73.85**† |"), report)
+        let plot = try String(contentsOf: folder.appendingPathComponent("out/wikitext2-ppl.svg"), encoding: .utf8)
+        XCTAssertFalse(plot.contains("inf") || plot.contains("nan"), plot)
+        XCTAssertTrue(plot.contains(">bip = flap<") || plot.contains(">bip<"), plot)
+        XCTAssertFalse(plot.contains(">wanda-sp<"), "a line of no placeable point has no legend entry")
     }
 
     func testMarksTiesChanceMajoritySkewAndSameBytes() throws {

@@ -73,7 +73,7 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(bootstrap.perplexityPValue(before: before, now: windows(before.map { $0.nllSum + 1 })), 0)
     }
 
-    func testIntervalsArePercentilesOfTheSameDraws() {
+    func testIntervalsArePercentilesOfTheSameDraws() throws {
         let bootstrap = PairedBootstrap(resamples: 40, seed: 5)
         let w = windows((0..<12).map { (i: Int) -> Double in 30 + Double((i * 5) % 7) })
         var generator = SeededGenerator(seed: 5)
@@ -85,10 +85,14 @@ final class StatisticsTests: XCTestCase {
         }
         draws.sort()
         // ⌊0.025 · 40⌋ = 1: the 2nd smallest and the 2nd largest.
-        let interval = bootstrap.perplexityInterval(w)
+        let interval = try XCTUnwrap(bootstrap.perplexityInterval(w))
         XCTAssertEqual(interval.lowerBound, draws[1], accuracy: 1e-9)
         XCTAssertEqual(interval.upperBound, draws[38], accuracy: 1e-9)
         XCTAssertTrue(interval.contains(PerplexityWindow.perplexity(of: w)))
+        // A window whose sum is not a number (a PostgreSQL store can hold one): no interval, no trap.
+        var broken = w
+        broken[3] = PerplexityWindow(runID: 1, task: "wikitext2", windowIndex: 3, nllSum: .nan, tokens: 10)
+        XCTAssertNil(bootstrap.perplexityInterval(broken))
 
         // The average accuracy over two tasks, documents drawn within each task (task 0 first).
         let correct = [[true, false, true, true], [false, false, true]]
@@ -101,7 +105,7 @@ final class StatisticsTests: XCTestCase {
             averages.append((Double(first) / 4 + Double(second) / 3) / 2)
         }
         averages.sort()
-        let accuracy = bootstrap.averageAccuracyInterval(correct)
+        let accuracy = try XCTUnwrap(bootstrap.averageAccuracyInterval(correct))
         XCTAssertEqual(accuracy.lowerBound, averages[1], accuracy: 1e-12)
         XCTAssertEqual(accuracy.upperBound, averages[38], accuracy: 1e-12)
     }

@@ -76,7 +76,8 @@ public struct RegressionGate: Sendable {
                let b = windows(nowRun, entry.key.task), b.count == a.count {
                 p = PairedBootstrap().perplexityPValue(before: a, now: b)
             }
-            let bad = lowerIsBetter ? current.value > allowed : current.value < allowed
+            // Written so that a value that is not a number is a regression, not within the tolerance.
+            let bad = !(lowerIsBetter ? current.value <= allowed : current.value >= allowed)
             checks.append(Check(key: entry.key, baseline: entry.value, now: current.value, allowed: allowed, pValue: p,
                                 verdict: bad ? .regression : .ok))
         }

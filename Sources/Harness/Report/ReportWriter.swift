@@ -53,8 +53,9 @@ public struct ReportWriter {
         func series(_ value: (SweepResults.Row) -> Double?, _ interval: (SweepResults.Row) -> ClosedRange<Double>?) -> [SVGLinePlot.Series] {
             let start = results.dense.flatMap { dense in value(dense).map { [SVGLinePlot.Point(x: 0, y: $0, interval: interval(dense))] } } ?? []
             return lines.compactMap { line in
+                // A row whose value overflowed (a collapsed model's perplexity) has no point.
                 let points = line.rows.map { results.rows[$0] }.compactMap { row in
-                    value(row).map { SVGLinePlot.Point(x: row.sparsity, y: $0, interval: interval(row)) }
+                    value(row).flatMap { $0.isFinite ? SVGLinePlot.Point(x: row.sparsity, y: $0, interval: interval(row)) : nil }
                 }
                 return points.isEmpty ? nil : SVGLinePlot.Series(name: line.methods.joined(separator: " = "), points: start + points)
             }

@@ -2,7 +2,9 @@ import Foundation
 
 /// A line plot as a standalone SVG: one line with markers per series, each point with its error
 /// bar where it has an interval, dashed reference levels (the dense model, chance), axes with
-/// ticks, and a legend. Linear or log10 y axis.
+/// ticks, and a legend. Linear or log10 y axis. Values it cannot place are left out: a point or
+/// level that is not finite (a collapsed model's perplexity overflows to inf) or, on the log
+/// axis, not positive; an interval with such a bound.
 struct SVGLinePlot {
     struct Point {
         let x: Double
@@ -37,6 +39,14 @@ struct SVGLinePlot {
     private let left = 70.0, right = 190.0, top = 40.0, bottom = 55.0
 
     var svg: String {
+        let placeable = { (y: Double) in y.isFinite && (!logY || y > 0) }
+        let series = self.series.map { s in
+            Series(name: s.name, points: s.points.compactMap { p in
+                guard placeable(p.y) else { return nil }
+                return Point(x: p.x, y: p.y, interval: p.interval.flatMap { placeable($0.lowerBound) && placeable($0.upperBound) ? $0 : nil })
+            })
+        }.filter { !$0.points.isEmpty }
+        let references = self.references.filter { placeable($0.y) }
         let ys: [Double] = series.flatMap { $0.points.flatMap { [$0.y] + ($0.interval.map { [$0.lowerBound, $0.upperBound] } ?? []) } }
             + references.map(\.y)
         let xs: [Double] = series.flatMap { $0.points.map(\.x) } + [0]

@@ -17,7 +17,7 @@ extension PairedBootstrap {
     }
 
     /// The 95% interval of one result's average accuracy, documents resampled within each task.
-    public func averageAccuracyInterval(_ correct: [[Bool]]) -> ClosedRange<Double> {
+    public func averageAccuracyInterval(_ correct: [[Bool]]) -> ClosedRange<Double>? {
         interval(strata: correct.map(\.count)) { Self.averageAccuracy(correct, $0) }
     }
 }

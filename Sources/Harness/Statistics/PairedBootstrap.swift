@@ -41,12 +41,14 @@ public struct PairedBootstrap: Sendable {
         return erfc(abs(observed) / (sd * 2.0.squareRoot()))
     }
 
-    /// The percentile interval holding the central `level` of the resampled statistic: the
-    /// order statistics at ⌊(1 − level) / 2 · resamples⌋ and the mirror position.
-    public func interval(strata: [Int], level: Double = 0.95, statistic: ([[Int]]) -> Double) -> ClosedRange<Double> {
-        let draws = distribution(strata: strata, statistic: statistic).sorted()
-        let k = Int(((1 - level) / 2 * Double(resamples)).rounded(.down))
-        return draws[k]...draws[resamples - 1 - k]
+    /// The percentile interval holding the central 95% of the resampled statistic: the order
+    /// statistics at ⌊0.025 · resamples⌋ and the mirror position; nil when a resample's statistic
+    /// is not a number (a stored NaN).
+    public func interval(strata: [Int], statistic: ([[Int]]) -> Double) -> ClosedRange<Double>? {
+        let draws = distribution(strata: strata, statistic: statistic)
+        guard !draws.contains(where: \.isNaN) else { return nil }
+        let sorted = draws.sorted(), k = Int((0.025 * Double(resamples)).rounded(.down))
+        return sorted[k]...sorted[resamples - 1 - k]
     }
 }
 

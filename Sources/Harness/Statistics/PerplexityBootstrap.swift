@@ -21,8 +21,8 @@ extension PairedBootstrap {
         }
     }
 
-    /// The 95% interval of one result's perplexity over its windows.
-    public func perplexityInterval(_ windows: [PerplexityWindow]) -> ClosedRange<Double> {
+    /// The 95% interval of one result's perplexity over its windows (nil where a window's sum is NaN).
+    public func perplexityInterval(_ windows: [PerplexityWindow]) -> ClosedRange<Double>? {
         interval(strata: [windows.count]) { exp(Self.meanNLL(windows, $0[0])) }
     }
 }
