@@ -99,4 +99,22 @@ final class PrunedModelCacheTests: XCTestCase {
         XCTAssertEqual(failures, [])
         XCTAssertGreaterThan(loads, 0, "the reader loaded the model at least once")
     }
+
+    /// Storing a model removes the partial directories of this host's processes that have ended
+    /// (and those of older versions, named without a host), never another host's: on a shared
+    /// file system its process ids mean nothing here, and it may still be writing.
+    func testOnlyThisHostsAbandonedPartialsAreRemoved() throws {
+        let folder = try temporaryFolder("cache-partials")
+        let cache = PrunedModelCache(home: folder)
+        try FileManager.default.createDirectory(at: cache.directory, withIntermediateDirectories: true)
+        // A process id above Linux's largest (2^22) runs nowhere here.
+        let gone = 9_999_999, host = ProcessInfo.processInfo.hostName
+        let names = [".k1.partial-\(gone)-1@\(host)", ".k2.partial-\(gone)-1@another-\(host)", ".k3.partial-\(gone)-1",
+                     ".k4.partial-\(getpid())-1@\(host)"]
+        for name in names { try FileManager.default.createDirectory(at: cache.directory.appendingPathComponent(name), withIntermediateDirectories: false) }
+        _ = try store(cache, 0.2)
+        let left = try FileManager.default.contentsOfDirectory(atPath: cache.directory.path).sorted()
+        XCTAssertEqual(left, [".k2.partial-\(gone)-1@another-\(host)", ".k4.partial-\(getpid())-1@\(host)", recipe(0.2).key])
+        XCTAssertTrue(TemporaryName.next("partial").hasSuffix("@\(host)"))
+    }
 }

@@ -79,7 +79,7 @@ public struct PrunedModelCache: Sendable {
     /// The tune works in `.KEY.tuning/`, whose checkpoints a killed sweep resumes from, and is
     /// renamed into place when done (without its checkpoints). The process tuning there holds
     /// the lock `.KEY.tuning.lock`; another process making the same model meanwhile tunes in a
-    /// directory of its own (`.KEY.partial-PID-N`), not resumed, and the first rename wins.
+    /// directory of its own (`.KEY.partial-PID-N@HOST`), not resumed, and the first rename wins.
     public func storeTuned(recipe: Recipe, source: LoadedModel, data: TuningData, tune: RecoveryTune,
                            progress: (String) -> Void) throws -> URL {
         try AtomicFile.createDirectory(directory)
@@ -114,14 +114,13 @@ public struct PrunedModelCache: Sendable {
         return final
     }
 
-    /// Deletes the partial directories of processes that no longer run (killed while writing).
+    /// Deletes the partial directories of this host's processes that no longer run (killed while
+    /// writing); another host's, on a shared file system, are its own to remove.
     func removeAbandonedPartials() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
         for name in names where name.hasPrefix(".") {
-            guard let pid = TemporaryName.processID(in: name, kind: Self.partialKind), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
-                try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
-            }
+            guard let pid = TemporaryName.localProcessID(in: name, kind: Self.partialKind), WorkerIdentity.hasEnded(Int(pid)) else { continue }
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
         }
     }
 }

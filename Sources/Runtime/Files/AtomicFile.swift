@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// A file written whole or not at all: the bytes go to a temporary name in the same directory
-/// (`.NAME.partial-PID-N`), are flushed to the disk (fsync), and only then renamed over the final
+/// (`.NAME.partial-PID-N@HOST`), are flushed to the disk (fsync), and only then renamed over the final
 /// name, so no reader ever sees a half-written file under that name. A failure (a full disk, a
 /// read-only directory) removes the temporary file, leaves what was under the final name before
 /// untouched, and is a `FileError` naming the file and the system's reason.
@@ -107,23 +107,30 @@ public final class AtomicFile {
 }
 
 /// Names of temporary files and directories no other writer uses at the same time: this
-/// process's id and a number counting up within it (`partial-PID-N`), so a later run can tell
-/// the leftovers of a process that no longer runs (`processID(in:)`).
+/// process's id, a number counting up within it and the host (`partial-PID-N@HOST`), so a later
+/// run can tell the leftovers of a process of its own host that no longer runs
+/// (`localProcessID(in:kind:)`), and leaves alone those of other hosts sharing the directory
+/// (cluster workers on a shared file system), whose process ids mean nothing here.
 public enum TemporaryName {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var counter = 0
+    /// This host's name, as the sweep's workers name it.
+    private static let host = ProcessInfo.processInfo.hostName
 
-    /// `KIND-PID-N`, a new N on every call.
+    /// `KIND-PID-N@HOST`, a new N on every call.
     public static func next(_ kind: String) -> String {
         lock.lock()
         defer { lock.unlock() }
         counter += 1
-        return "\(kind)-\(getpid())-\(counter)"
+        return "\(kind)-\(getpid())-\(counter)@\(host)"
     }
 
-    /// The process id in a name made by `next(kind)`, if `name` holds one.
-    public static func processID(in name: String, kind: String) -> Int32? {
+    /// The process id in a name made by `next(kind)` on this host (or by a version of bip whose
+    /// names had no host); nil for another host's name or a name of another kind.
+    public static func localProcessID(in name: String, kind: String) -> Int32? {
         guard let range = name.range(of: ".\(kind)-") else { return nil }
-        return name[range.upperBound...].split(separator: "-").first.flatMap { Int32($0) }
+        let rest = name[range.upperBound...]
+        if let at = rest.firstIndex(of: "@"), rest[rest.index(after: at)...] != host { return nil }
+        return rest.split(separator: "-").first.flatMap { Int32($0) }
     }
 }
