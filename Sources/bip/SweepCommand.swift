@@ -38,6 +38,8 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("tune-data"), help: "Tuning data for --tune: c4 (default) or an Alpaca JSONL file.") var tuneData: String?
     @Option(name: .customLong("tune-max-steps"), help: "Stop each --tune after this many optimizer steps.") var tuneMaxSteps: Int?
     @Option(name: .customLong("tune-batch"), help: "Examples per optimizer step of --tune (default 64).") var tuneBatch: Int?
+    @Option(name: .customLong("tune-recipe"), help: "The whole tune recipe as JSON ({data, held_out, options}, the config's tune object), after the other --tune options; a report's command line carries it where they cannot say it.")
+    var tuneRecipe: String?
     @Option(help: "Comma-separated allocations to sweep each method over (uniform, global, global-raw); default: each method's own.")
     var allocations: String?
     @Option(help: "Comma-separated statistics passes (one-shot, sequential) for the methods that read calibration statistics; default: each method's own.")
@@ -98,6 +100,7 @@ struct SweepCommand: ParsableCommand {
             "limit": limit.map(String.init), "document-limit": documentLimit.map(String.init), "variants": variants, "protocol": evalProtocol, "seq-len": seqLen.map(String.init), "calibration": calibration,
             "bench-seconds": benchSeconds.map { "\($0)" }, "bench-rounds": benchRounds.map(String.init), "shard-size": shardSize.map(String.init), "compute": compute, "tune": tune ? "" : nil,
             "tune-data": tuneData, "tune-max-steps": tuneMaxSteps.map(String.init), "tune-batch": tuneBatch.map(String.init),
+            "tune-recipe": tuneRecipe,
             "allocations": allocations, "statistics": statistics, "bias-compensation": biasCompensation, "layers": layers,
         ]
         for option in SweepOption.all {

@@ -43,7 +43,7 @@ final class SweepVariantTests: XCTestCase {
         // The tune recipe of reports/smollm2-135m-tune-0.2-0.4.
         let earlier = try SweepConfig.load(TestModel.packageRoot.appendingPathComponent("reports/smollm2-135m-tune-0.2-0.4/sweep.json").path)
         XCTAssertEqual(config.tune, earlier.tune)
-        // The command line of the report plans the same jobs (the tune recipe's finer settings have no options).
+        // The command line of the report plans the same sweep (the tune recipe's finer settings by --tune-recipe).
         var applied = SweepConfig(model: "smollm2-135m", methods: [], sparsities: [], tasks: TaskCatalog.names)
         for part in SweepCommandLine.text(config, name: "full").components(separatedBy: " \\\n    ").dropFirst().dropLast() {
             let words = part.split(separator: " ", maxSplits: 1).map(String.init)
@@ -54,6 +54,7 @@ final class SweepVariantTests: XCTestCase {
         XCTAssertEqual(applied.variants, config.variants)
         XCTAssertEqual(applied.documentLimit, 500)
         XCTAssertEqual(applied.jobs, config.jobs)
+        XCTAssertEqual(applied, config)
     }
 
     /// A configuration without variants keeps its JSON (so its default name) and its plan.

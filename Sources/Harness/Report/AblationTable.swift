@@ -50,7 +50,7 @@ struct AblationTable {
     }
 
     /// The section's text: a table per perplexity corpus that two settings of a line were evaluated on.
-    func text(results: SweepResults, bootstrap: PairedBootstrap = PairedBootstrap()) -> [String] {
+    func text(results: SweepResults) -> [String] {
         var out: [String] = []
         for task in results.perplexityTasks {
             let values = lines.map { line in line.rows.map { row in row.flatMap { $0.values[task]?[SweepResults.paperMetric(task)]?.value } } }
@@ -63,7 +63,7 @@ struct AblationTable {
                 for column in values[i].indices where column != top && values[i][column] != nil {
                     guard let x = results.perplexityWindows(runID: lines[i].rows[top]!.runID!, task: task),
                           let y = results.perplexityWindows(runID: lines[i].rows[column]!.runID!, task: task), x.count == y.count else { continue }
-                    tests.append((i, column, bootstrap.perplexityPValue(before: x, now: y)))
+                    tests.append((i, column, SignificanceTable.bootstrap.perplexityPValue(before: x, now: y)))
                 }
             }
             let adjusted = HolmCorrection.adjusted(tests.map(\.p))

@@ -39,7 +39,7 @@ struct MarkdownReport {
                      + "Speed-up: forward tokens/s against the dense model's, measured interleaved (`bip bench` workload, batch 8 × 128); ¶ marks one that its MACs cannot explain (see Efficiency).")
         lines.append("")
         lines.append("Significance: each pruned result is compared with the dense model and with the best other method at its sparsity, "
-                     + "column by column: perplexity by a paired bootstrap over windows (\(PairedBootstrap().resamples) resamples, seed \(PairedBootstrap().seed), "
+                     + "column by column: perplexity by a paired bootstrap over windows (\(SignificanceTable.bootstrap.resamples) resamples, seed \(SignificanceTable.bootstrap.seed), "
                      + "p from the observed difference of mean NLL over the resampled differences' standard deviation), accuracies by McNemar's exact test on the documents, "
                      + "the average by a paired bootstrap over documents within each task. The p-values of each table are corrected by Holm's method "
                      + "for the number of distinct comparisons in that table, at level \(SignificanceTable.alpha). "

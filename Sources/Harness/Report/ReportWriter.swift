@@ -3,8 +3,8 @@ import Runtime
 import Tasks
 
 /// `bip report`: writes a sweep's `report.md`, `results.csv` and SVG plots (perplexity on a log
-/// scale and average accuracy against sparsity, one line per method with 95% bootstrap intervals,
-/// the dense level dashed, and chance dotted on the accuracy plot).
+/// scale and average accuracy against sparsity, one line per untuned method with 95% bootstrap
+/// intervals, the dense level dashed, and chance dotted on the accuracy plot).
 public struct ReportWriter {
     public let store: ResultStore
     public let sweepName: String

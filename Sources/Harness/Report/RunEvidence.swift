@@ -33,13 +33,13 @@ extension SweepResults {
     /// The 95% bootstrap interval of the row's perplexity on `task`.
     func perplexityInterval(_ row: Row, task: String) -> ClosedRange<Double>? {
         guard let id = row.runID, let windows = perplexityWindows(runID: id, task: task) else { return nil }
-        return PairedBootstrap().perplexityInterval(windows)
+        return SignificanceTable.bootstrap.perplexityInterval(windows)
     }
 
     /// The 95% bootstrap interval of the row's average accuracy under `metric` (a fraction).
     func averageAccuracyInterval(_ row: Row, metric: (String) -> String) -> ClosedRange<Double>? {
         guard let id = row.runID, let correct = correctByTask(runID: id, metric: metric) else { return nil }
-        return PairedBootstrap().averageAccuracyInterval(correct)
+        return SignificanceTable.bootstrap.averageAccuracyInterval(correct)
     }
 
     /// The share of documents of `task` whose gold is its most common one, from the first run

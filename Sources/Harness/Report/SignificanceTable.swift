@@ -7,6 +7,8 @@
 /// value there is significantly worse (all tied: none bold). Rows of several seeds are not tested.
 struct SignificanceTable {
     static let alpha = 0.05
+    /// The report's bootstrap (its seeded resamples keep the report's bytes the same).
+    static let bootstrap = PairedBootstrap()
 
     /// Two runs compared in one column (`a` < `b`).
     struct Comparison: Hashable, Comparable {
@@ -36,8 +38,7 @@ struct SignificanceTable {
     private(set) var comparisons = 0
 
     /// `values(row)`: the row's value per column (the tasks, then the average), as the table shows them.
-    init(results: SweepResults, tasks: [String], metric: (String) -> String, values: (SweepResults.Row) -> [Double?],
-         bootstrap: PairedBootstrap = PairedBootstrap()) {
+    init(results: SweepResults, tasks: [String], metric: (String) -> String, values: (SweepResults.Row) -> [Double?]) {
         let rows = results.rows
         let table = rows.map(values)
         let columns = tasks.count + 1
@@ -47,8 +48,7 @@ struct SignificanceTable {
         func test(_ column: Int, _ before: Int64, _ now: Int64) -> Comparison? {
             let key = Comparison(column: column, before, now)
             if raw[key] != nil { return key }
-            guard let p = Self.pValue(results: results, tasks: tasks, metric: metric, column: column, key.a, key.b,
-                                      bootstrap: bootstrap) else { return nil }
+            guard let p = Self.pValue(results: results, tasks: tasks, metric: metric, column: column, key.a, key.b) else { return nil }
             raw[key] = p
             return key
         }
@@ -101,17 +101,17 @@ struct SignificanceTable {
     /// The p-value, before any correction, of the paired test of runs `a` and `b` in `column` (the
     /// tasks, then the average): nil where their evidence is missing or does not pair up.
     static func pValue(results: SweepResults, tasks: [String], metric: (String) -> String, column: Int,
-                       _ a: Int64, _ b: Int64, bootstrap: PairedBootstrap) -> Double? {
+                       _ a: Int64, _ b: Int64) -> Double? {
         if column == tasks.count {
             guard let x = results.correctByTask(runID: a, metric: metric), let y = results.correctByTask(runID: b, metric: metric),
                   x.map(\.count) == y.map(\.count) else { return nil }
-            return bootstrap.averageAccuracyPValue(before: x, now: y)
+            return Self.bootstrap.averageAccuracyPValue(before: x, now: y)
         }
         let task = tasks[column]
         if SweepResults.isPerplexity(task) {
             guard let x = results.perplexityWindows(runID: a, task: task), let y = results.perplexityWindows(runID: b, task: task),
                   x.count == y.count else { return nil }
-            return bootstrap.perplexityPValue(before: x, now: y)
+            return Self.bootstrap.perplexityPValue(before: x, now: y)
         }
         guard let x = results.correct(runID: a, task: task, metric: metric(task)), let y = results.correct(runID: b, task: task, metric: metric(task)),
               x.count == y.count else { return nil }

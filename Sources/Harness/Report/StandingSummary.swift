@@ -37,7 +37,7 @@ struct StandingSummary {
     /// The size of the Holm family.
     let comparisons: Int
 
-    init(results: SweepResults, bootstrap: PairedBootstrap = PairedBootstrap()) {
+    init(results: SweepResults) {
         let tasks = results.perplexityTasks + results.accuracyTasks
         // The perplexity columns, then the average (whose column index is `tasks.count`).
         let columns = results.perplexityTasks.indices.map { ($0, TaskCatalog.spec(tasks[$0])?.title ?? tasks[$0]) } + [(tasks.count, "average")]
@@ -53,7 +53,7 @@ struct StandingSummary {
                     var p: Double?
                     if let a = bip.runID, let b = other.runID {
                         p = SignificanceTable.pValue(results: results, tasks: tasks, metric: SweepResults.paperMetric, column: column,
-                                                     a, b, bootstrap: bootstrap)
+                                                     a, b)
                     }
                     found.append(Finding(baseline: other.method, sparsity: bip.sparsity, column: title, bip: x, other: y,
                                          lowerIsBetter: column < tasks.count, p: p))

@@ -14,6 +14,8 @@ public enum McNemarTest {
         return pValue(b: b, c: c)
     }
 
+    /// The exact two-sided p-value from the discordant counts: `b` documents right before and
+    /// wrong now, `c` the other way round.
     public static func pValue(b: Int, c: Int) -> Double {
         let n = b + c
         guard n > 0 else { return 1 }

@@ -66,6 +66,15 @@ public struct SweepOption: Sendable {
             let steps = try number(value, "tune-max-steps", Int.init)
             tuning(&config) { $0.options.maxSteps = steps }
         }),
+        SweepOption("tune-recipe", value: { config in
+            guard let tune = config.tune, tune != tuneFromShortFlags(config) else { return nil }
+            return tune.json
+        }, set: { config, value in
+            guard let tune = try? JSONDecoder().decode(SweepTune.self, from: Data(value.utf8)) else {
+                throw SweepUsageError("--tune-recipe: '\(value)' is not a tune recipe (a JSON object with data, held_out and options)")
+            }
+            config.tune = tune
+        }),
         SweepOption("allocations", value: { $0.allocations?.map(\.rawValue).joined(separator: ",") },
                     set: { $0.allocations = try list($1, "allocations", Allocation.init(rawValue:)) }),
         SweepOption("statistics", value: { $0.statistics?.map(\.rawValue).joined(separator: ",") },
@@ -84,6 +93,16 @@ public struct SweepOption: Sendable {
         SweepOption("variants", value: { $0.variants?.sortedKeyJSON() },
                     set: { $0.variants = try number($1, "variants") { try? JSONDecoder().decode([SweepVariant].self, from: Data($0.utf8)) } }),
     ]
+
+    /// The tune that `config`'s printed `--tune`, `--tune-data`, `--tune-batch` and
+    /// `--tune-max-steps` give back; where it is not `config.tune`, `--tune-recipe` says the rest.
+    private static func tuneFromShortFlags(_ config: SweepConfig) -> SweepTune? {
+        var rebuilt = SweepConfig(model: config.model, methods: [], sparsities: [], tasks: [])
+        for option in all where option.flag.hasPrefix("tune") && option.flag != "tune-recipe" {
+            if let value = option.value(config) { try? option.apply(value, to: &rebuilt) }
+        }
+        return rebuilt.tune
+    }
 
     /// Any tune option turns the tune on, from the default settings.
     private static func tuning(_ config: inout SweepConfig, _ change: (inout SweepTune) -> Void) {
