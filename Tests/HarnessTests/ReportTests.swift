@@ -143,4 +143,26 @@ final class ReportTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("no sweep named 'nope' (stored: test)"), "\(error)")
         }
     }
+
+    /// The header names the methods that prune with their paper's calibration instead of the
+    /// sweep's (LLM-Pruner's 10 sequences of 64 tokens of C4), from the methods themselves.
+    func testTheHeaderNamesTheMethodsWithACalibrationOfTheirOwn() {
+        let both = SweepConfig(model: "m", methods: ["bip", "llm-pruner-element1", "magnitude-l2", "llm-pruner-vector"], sparsities: [0.2],
+                               tasks: ["wikitext2"], calibration: "c4:128x128")
+        XCTAssertEqual(MarkdownReport.ownCalibrations(both), " (`llm-pruner-element1`, `llm-pruner-vector`: their own, `c4:10x64`)")
+        let none = SweepConfig(model: "m", methods: ["bip", "flap"], sparsities: [0.2], tasks: ["wikitext2"], calibration: "c4:128x128")
+        XCTAssertEqual(MarkdownReport.ownCalibrations(none), "")
+    }
+
+    /// A sweep whose stored configuration this bip cannot read: the report says which database
+    /// and which sweep, instead of a decoder's message.
+    func testAnUnreadableStoredConfigurationNamesTheDatabaseAndTheSweep() throws {
+        let folder = try temporaryFolder("report-bad-config")
+        let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
+        _ = try store.plan(name: "odd", config: #"{"model":3}"#, jobs: [], at: "t")
+        XCTAssertThrowsError(try ReportWriter(store: store, sweepName: "odd").write(to: folder.appendingPathComponent("out"))) { error in
+            XCTAssertTrue("\(error)".contains("r.sqlite"), "\(error)")
+            XCTAssertTrue("\(error)".contains("sweep 'odd' has a configuration this bip cannot read"), "\(error)")
+        }
+    }
 }

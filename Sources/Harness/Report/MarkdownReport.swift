@@ -1,3 +1,4 @@
+import BIP
 import Foundation
 import Tasks
 
@@ -27,7 +28,7 @@ struct MarkdownReport {
             ?? config.documentLimit.map { "the first \($0) documents of each zero-shot task and every window of each perplexity corpus" }
             ?? "every document and every window"
         let compute = config.compute.map { "; compute `\($0.rawValue)` (docs/evaluation-protocol.md, \"Compute precision\")" } ?? ""
-        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol.rawValue)`\(compute); calibration `\(config.calibration)`\(config.jobs.contains { $0.method.hasPrefix("llm-pruner") } ? " (`llm-pruner-*`: their own, `c4:10x64`)" : ""); seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
+        lines.append("Evaluated on \(limit); protocol `\(config.evalProtocol.rawValue)`\(compute); calibration `\(config.calibration)`\(Self.ownCalibrations(config)); seeds \(config.seeds.map(String.init).joined(separator: ", ")). "
                      + "Planned \(results.sweep.createdAt); \(results.jobs.count { $0.status == .done }) of \(results.jobs.count) jobs done"
                      + (results.jobs.contains { $0.status == .failed } ? ", \(results.jobs.count { $0.status == .failed }) failed (listed at the end)." : "."))
         if let tune = config.tune {
@@ -109,6 +110,23 @@ struct MarkdownReport {
             for job in failed { lines.append("- \(job.methodLabel) @ \(Self.fraction(job.sparsity)) seed \(job.seed): \(job.error ?? "")") }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The methods of `config` that prune with a calibration of their own paper's instead of the
+    /// sweep's (LLM-Pruner's), e.g. " (`llm-pruner-element1`: their own, `c4:10x64`)"; empty when none does.
+    static func ownCalibrations(_ config: SweepConfig) -> String {
+        guard let standard = try? CalibrationSource(parsing: config.calibration) else { return "" }
+        var own: [(method: String, calibration: String)] = []
+        for job in config.jobs where !job.isDense && !own.contains(where: { $0.method == job.method }) {
+            guard let method = try? ImportanceMethods.named(job.method), method.reads.readsCalibration else { continue }
+            let calibration = method.calibration(requested: nil, standard: standard)
+            if calibration != standard { own.append((job.method, calibration.description)) }
+        }
+        guard !own.isEmpty else { return "" }
+        let calibrations = Dictionary(grouping: own, by: \.calibration)
+        return " (" + calibrations.keys.sorted().map { calibration in
+            calibrations[calibration]!.map { "`\($0.method)`" }.joined(separator: ", ") + ": their own, `\(calibration)`"
+        }.joined(separator: "; ") + ")"
     }
 
     private var columns: [String] { results.perplexityTasks + results.accuracyTasks }

@@ -74,7 +74,7 @@ public struct SweepResults: Sendable {
         guard let sweep = try store.sweep(named: sweepName) else {
             throw FileError(store.path, "no sweep named '\(sweepName)' (stored: \(try store.sweeps().map(\.name).joined(separator: ", ")))")
         }
-        let config = try JSONDecoder().decode(SweepConfig.self, from: Data(sweep.config.utf8))
+        let config = try SweepConfig.stored(sweep, in: store)
         let jobs = try store.jobs(sweepID: sweep.id!)
         var runs: [Int64: EvalRun] = [:], metrics: [Int64: [TaskMetric]] = [:]
         var samples: [Int64: [String: [DocumentSample]]] = [:], windows: [Int64: [String: [PerplexityWindow]]] = [:]

@@ -126,6 +126,16 @@ public struct SweepConfig: Codable, Equatable, Sendable {
         compute = try c.decodeIfPresent(ComputePrecision.self, forKey: .compute)
     }
 
+    /// The configuration stored sweep `record` of `store` was planned from; one this bip cannot
+    /// read (a newer bip's, or a damaged row) is an error naming the database and the sweep.
+    public static func stored(_ record: SweepRecord, in store: ResultStore) throws -> SweepConfig {
+        do {
+            return try JSONDecoder().decode(SweepConfig.self, from: Data(record.config.utf8))
+        } catch let error as DecodingError {
+            throw FileError(store.path, "sweep '\(record.name)' has a configuration this bip cannot read: \(describe(error))")
+        }
+    }
+
     /// Reads a `--config` file; a bad file is an error naming it.
     public static func load(_ path: String) throws -> SweepConfig {
         guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path, "cannot read the sweep configuration") }

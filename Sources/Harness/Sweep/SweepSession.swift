@@ -34,7 +34,7 @@ public final class SweepSession {
     private static func openOrPlan(_ sweepName: String, store: ResultStore, db: String, requested: SweepConfig?, resume: Bool,
                                    retryFailed: Bool, progress: (String) -> Void) throws -> (SweepRecord, SweepConfig) {
         if let record = try store.sweep(named: sweepName) {
-            let stored = try JSONDecoder().decode(SweepConfig.self, from: Data(record.config.utf8))
+            let stored = try SweepConfig.stored(record, in: store)
             if let requested, requested != stored {
                 throw FileError(db, "sweep '\(sweepName)' exists with another configuration (\(record.config)); give another --name, or --resume --name \(sweepName) alone")
             }

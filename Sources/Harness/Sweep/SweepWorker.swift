@@ -23,11 +23,7 @@ public final class SweepWorker {
 
         /// A stored sweep with the configuration it was planned from.
         public init(_ record: SweepRecord, in store: ResultStore) throws {
-            do {
-                self.init(record: record, config: try JSONDecoder().decode(SweepConfig.self, from: Data(record.config.utf8)))
-            } catch let error as DecodingError {
-                throw FileError(store.path, "sweep '\(record.name)' has a configuration this bip cannot read: \(SweepConfig.describe(error))")
-            }
+            self.init(record: record, config: try SweepConfig.stored(record, in: store))
         }
     }
 
