@@ -1,6 +1,7 @@
 import BIP
 import Foundation
 import Runtime
+import Tasks
 
 /// What identifies a result across runs and machines: the source model's sha256, how it was
 /// pruned (method `dense` for the unpruned model), how it was evaluated, and the task and metric.
@@ -127,13 +128,12 @@ extension ResultStore {
         var samplesByTask: [String: [DocumentSample]] = [:]
         for metric in metrics {
             var correct: String?
-            if metric.metric == "acc" || metric.metric == "acc_norm" {
+            if let kind = ZeroShotMetric(rawValue: metric.metric) {
                 let samples = try samplesByTask[metric.task] ?? samples(runID: id, task: metric.task)
                 samplesByTask[metric.task] = samples
                 if samples.count == metric.n {
                     correct = String(samples.map { sample -> Character in
-                        let prediction = metric.metric == "acc" ? sample.predictionAcc : sample.predictionAccNorm
-                        return prediction == sample.gold ? "1" : "0"
+                        sample.prediction(kind) == sample.gold ? "1" : "0"
                     })
                 }
             }

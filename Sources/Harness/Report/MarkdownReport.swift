@@ -282,7 +282,7 @@ struct MarkdownReport {
                 row.method, row.isDense ? "0" : Self.fraction(row.sparsity), Self.parameters(row.parameters),
                 reached.isEmpty ? (row.isDense ? "0" : "-") : String(format: "%.4f", reached.reduce(0, +) / Double(reached.count)),
                 row.mean(\.macsPerToken).map { String(format: "%.1fM", $0 / 1e6) } ?? "-",
-                { let xs = row.jobs.compactMap(\.peakMemoryBytes); return xs.isEmpty ? "-" : String(format: "%.0f MB", Double(xs.reduce(0, +)) / Double(xs.count) / 1e6) }(),
+                row.mean { $0.peakMemoryBytes.map(Double.init) }.map { String(format: "%.0f MB", $0 / 1e6) } ?? "-",
                 row.mean(\.tokensPerSecond).map { String(format: "%.1f", $0) } ?? "-",
                 row.mean(\.denseTokensPerSecond).map { String(format: "%.1f", $0) } ?? "-",
                 speedup(row),

@@ -7,9 +7,9 @@ extension SweepResults {
     /// The answer run `runID` chose for each document of `task` under `metric` (`acc` or
     /// `acc_norm`), in document order; nil unless a sample is stored for every document counted.
     func predictions(runID: Int64, task: String, metric: String) -> [Int]? {
-        guard let samples = samples[runID]?[task], !samples.isEmpty,
+        guard let kind = ZeroShotMetric(rawValue: metric), let samples = samples[runID]?[task], !samples.isEmpty,
               metrics[runID]?.first(where: { $0.task == task && $0.metric == metric })?.n == samples.count else { return nil }
-        let chosen = samples.map { metric == "acc_norm" ? $0.predictionAccNorm : $0.predictionAcc }
+        let chosen = samples.map { $0.prediction(kind) }
         return chosen.contains(nil) ? nil : chosen.map { $0! }
     }
 

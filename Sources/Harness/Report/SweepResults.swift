@@ -47,20 +47,15 @@ public struct SweepResults: Sendable {
         /// The row's one evaluation run, for the paired tests; nil for a row of several seeds.
         public var runID: Int64? { jobs.count == 1 ? jobs[0].evalRunID : nil }
 
-        public func mean(_ key: KeyPath<SweepJob, Double?>) -> Double? {
-            let xs = jobs.compactMap { $0[keyPath: key] }
+        /// The mean of `value` over the row's jobs that have one; nil when none has.
+        public func mean(_ value: (SweepJob) -> Double?) -> Double? {
+            let xs = jobs.compactMap(value)
             return xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count)
         }
 
-        public var parameters: Double? {
-            let xs = jobs.compactMap(\.parameters)
-            return xs.isEmpty ? nil : Double(xs.reduce(0, +)) / Double(xs.count)
-        }
+        public var parameters: Double? { mean { $0.parameters.map(Double.init) } }
 
-        public var speedup: Double? {
-            let xs = jobs.compactMap(\.speedup)
-            return xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count)
-        }
+        public var speedup: Double? { mean(\.speedup) }
     }
 
     /// A metric's value, standard error and count (means over seeds).

@@ -1,4 +1,5 @@
 import Foundation
+import Tasks
 
 /// One evaluation run of one model: which model, under which protocol and options, by which
 /// bip, on which host, from when to when.
@@ -105,6 +106,14 @@ public struct DocumentSample: StoredRecord, Sendable, Equatable {
         self.gold = gold
         self.predictionAcc = predictionAcc
         self.predictionAccNorm = predictionAccNorm
+    }
+
+    /// The choice predicted under `metric`; nil for `acc_norm` on a task without it.
+    public func prediction(_ metric: ZeroShotMetric) -> Int? {
+        switch metric {
+        case .acc: return predictionAcc
+        case .accNorm: return predictionAccNorm
+        }
     }
 
     enum CodingKeys: String, CodingKey {

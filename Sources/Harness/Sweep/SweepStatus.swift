@@ -39,14 +39,14 @@ public struct SweepStatus: Sendable {
     /// part has nothing to go by, by the mean time of the done jobs. Nil while there is nothing to
     /// estimate from (no unit done, or such a job and no job done).
     public var secondsLeft: Double? {
-        var byKey: [String: [Double]] = [:]
+        var byKey: [UnitGroup: [Double]] = [:]
         var perJob: [Int64: Double] = [:]
         var perJobTask: [String: [Int64: Double]] = [:]
         let tuned = Dictionary(uniqueKeysWithValues: jobs.compactMap { job in job.id.map { ($0, job.tuned) } })
         for unit in units where unit.status == .done {
             guard let seconds = unit.seconds else { continue }
-            byKey[Self.key(kind: unit.kind, task: unit.task, tuned: tuned[unit.jobID] ?? false), default: []].append(seconds)
-            if unit.kind == .model { byKey[Self.key(kind: .model, task: nil), default: []].append(seconds) }
+            byKey[UnitGroup(unit.kind, unit.task, tuned: tuned[unit.jobID] ?? false), default: []].append(seconds)
+            if unit.kind == .model { byKey[UnitGroup(.model, nil), default: []].append(seconds) }
             perJob[unit.jobID, default: 0] += seconds
             if let task = unit.task { perJobTask[task, default: [:]][unit.jobID, default: 0] += seconds }
         }
@@ -59,7 +59,7 @@ public struct SweepStatus: Sendable {
         let jobMean = mean(doneJobs)
         /// The mean time of the done units like this one: of jobs tuned alike where there are such.
         func typical(_ kind: UnitKind, _ task: String?, tuned: Bool) -> Double? {
-            mean(byKey[Self.key(kind: kind, task: task, tuned: tuned)] ?? []) ?? mean(byKey[Self.key(kind: kind, task: task)] ?? [])
+            mean(byKey[UnitGroup(kind, task, tuned: tuned)] ?? []) ?? mean(byKey[UnitGroup(kind, task)] ?? [])
         }
         /// A job not planned yet, part by part; nil where a part has nothing to go by.
         func unplanned(_ job: SweepJob) -> Double? {
@@ -90,9 +90,15 @@ public struct SweepStatus: Sendable {
     }
 
     /// Units estimated alike: a kind and task, and for model units whether the job is tuned (nil:
-    /// every model unit).
-    private static func key(kind: UnitKind, task: String?, tuned: Bool? = nil) -> String {
-        "\(kind.rawValue) \(task ?? "")" + (kind == .model ? tuned.map { $0 ? " tuned" : " untuned" } ?? "" : "")
+    /// every model unit; other kinds never tell).
+    private struct UnitGroup: Hashable {
+        let kind: UnitKind
+        let task: String?
+        let tuned: Bool?
+
+        init(_ kind: UnitKind, _ task: String?, tuned: Bool? = nil) {
+            (self.kind, self.task, self.tuned) = (kind, task, kind == .model ? tuned : nil)
+        }
     }
 
     /// One line per job, and the sweep's totals.
