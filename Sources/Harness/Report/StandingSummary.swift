@@ -3,7 +3,9 @@ import Tasks
 
 /// The report's account, in words, of where LLM-BIP stands: the `bip` row (LLM-BIP as its paper
 /// sets it) against each other method's row at the same sparsity, tuned against tuned, on each
-/// perplexity corpus and the average accuracy (paper metrics). The tests are the report's paired
+/// perplexity corpus and the average accuracy (paper metrics). LLM-BIP's own variants and
+/// settings (`bip-local`, `bip (sequential)`, …) are not among the others: the tables and the
+/// ablation compare those. The tests are the report's paired
 /// tests (`SignificanceTable.pValue`), Holm-corrected over this section's comparisons as one family.
 struct StandingSummary {
     /// One comparison of `bip` with another method in one column.
