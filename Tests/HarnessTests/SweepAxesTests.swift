@@ -63,6 +63,10 @@ final class SweepAxesTests: XCTestCase {
         let sequential = PrunedModelCache.Recipe(sourceSHA256: "abc", method: "bip", sparsity: 0.2, seed: 0, calibration: "c4:32x128",
                                                  pruning: PruningOverrides(statistics: .sequential))
         XCTAssertNotEqual(sequential.key, today)
+        // A tuned model's key, from the text its keys have always had.
+        let tune = SweepTune(data: "c4", heldOut: 16)
+        let tuned = PrunedModelCache.Recipe(sourceSHA256: "abc", method: "bip", sparsity: 0.2, seed: 0, calibration: "c4:32x128", tune: tune)
+        XCTAssertEqual(tuned.key, String(SHA256.hex(of: Data("bip \(BuildInfo.version)|abc|bip w/ tune|0.2|0|c4:32x128|\(tune.json)".utf8)).prefix(16)))
     }
 
     /// A sweep over statistics × bias compensation on the tiny model: the store keeps each job's

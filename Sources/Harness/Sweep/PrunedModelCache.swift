@@ -18,8 +18,8 @@ public struct PrunedModelCache: Sendable {
         directory = (home ?? ModelCache().directory.deletingLastPathComponent()).appendingPathComponent("pruned")
     }
 
-    /// What a pruned model is made from.
-    public struct Recipe: Sendable, Hashable {
+    /// What a pruned (or pruned, then tuned) model is made from.
+    public struct Recipe: Sendable, Equatable {
         public let sourceSHA256: String
         public let method: String
         public let sparsity: Double
@@ -27,21 +27,28 @@ public struct PrunedModelCache: Sendable {
         public let calibration: String
         /// The pruning's departures from the method's paper setting.
         public let pruning: PruningOverrides
+        /// The LoRA tune after the pruning; nil for a pruned model.
+        public let tune: SweepTune?
 
         public init(sourceSHA256: String, method: String, sparsity: Double, seed: UInt64, calibration: String,
-                    pruning: PruningOverrides = PruningOverrides()) {
+                    pruning: PruningOverrides = PruningOverrides(), tune: SweepTune? = nil) {
             self.sourceSHA256 = sourceSHA256
             self.method = method
             self.sparsity = sparsity
             self.seed = seed
             self.calibration = calibration
             self.pruning = pruning
+            self.tune = tune
         }
 
         /// The cache key: the first 16 hex digits of the sha256 of every field (the pruning's
-        /// departures only when there are any, so a paper-setting model keeps its key).
+        /// departures only when there are any, so a paper-setting model keeps its key). A tuned
+        /// model's text names the method `METHOD w/ tune` and puts the tune's JSON after the
+        /// calibration, as its keys always have.
         public var key: String {
-            let text = "bip \(BuildInfo.version)|\(sourceSHA256)|\(method)|\(sparsity)|\(seed)|\(calibration)"
+            let named = tune == nil ? method : method + " w/ tune"
+            let calibrated = tune.map { calibration + "|" + $0.json } ?? calibration
+            let text = "bip \(BuildInfo.version)|\(sourceSHA256)|\(named)|\(sparsity)|\(seed)|\(calibrated)"
                 + (pruning.isEmpty ? "" : "|\(pruning.key)")
             return String(SHA256.hex(of: Data(text.utf8)).prefix(16))
         }

@@ -55,7 +55,7 @@ final class SweepModels {
     /// The pruned model of `spec`, pruned with the shared calibration data when not cached.
     private func prunedModel(_ spec: SweepJobSpec, detail: inout PruneDetail?) throws -> LoadedModel {
         let calibrationName = try calibration(of: spec)!
-        return try cached(spec, calibration: calibrationName, made: "pruned", detail: &detail) { recipe in
+        return try cached(spec, made: "pruned", detail: &detail) { recipe in
             let source = try dense().loaded
             let method = try ImportanceMethods.named(spec.method, seed: spec.seed)
             let request = PruningRequest(method: method, sparsity: spec.sparsity, overrides: spec.pruning)
@@ -77,7 +77,7 @@ final class SweepModels {
     /// cached; a tune cut short by a killed sweep resumes from its checkpoint.
     private func tunedModel(_ spec: SweepJobSpec, detail: inout PruneDetail?) throws -> LoadedModel {
         guard let tune = config.tune else { throw FileError("sweep \(sweepName)", "\(spec.label) needs the sweep's tune settings") }
-        return try cached(spec, calibration: try recipeCalibration(of: spec), made: "tuned", detail: &detail) { recipe in
+        return try cached(spec, made: "tuned", detail: &detail) { recipe in
             var untunedDetail: PruneDetail?
             let pruned = try prunedModel(spec.untuned, detail: &untunedDetail)
             if tuningData == nil {
@@ -97,10 +97,10 @@ final class SweepModels {
     /// The one cache path of pruned and tuned models: look the recipe up; on a hit load the
     /// model and fill a missing detail; on a miss make it (`make` stores it and returns where,
     /// and its seconds), then load it and set the detail.
-    private func cached(_ spec: SweepJobSpec, calibration: String, made: String, detail: inout PruneDetail?,
+    private func cached(_ spec: SweepJobSpec, made: String, detail: inout PruneDetail?,
                         make: (PrunedModelCache.Recipe) throws -> (url: URL, seconds: [String: Double])) throws -> LoadedModel {
         let source = try dense().loaded
-        let recipe = try recipe(spec, calibration: calibration)
+        let recipe = try recipe(spec)
         if let url = cache.cached(recipe) {
             progress("sweep \(sweepName): \(spec.label): \(made) model cached at \(url.path)")
             let loaded = try ModelDirectory.load(url)
@@ -117,25 +117,20 @@ final class SweepModels {
     /// file, or its directory in the cache, made now when the cache lacks it (its model unit ran
     /// on another host, or the cache was emptied since), as the evaluation's shards would.
     func path(of spec: SweepJobSpec) throws -> String {
-        if !spec.isDense, let url = cache.cached(try recipe(spec, calibration: try recipeCalibration(of: spec))) { return url.path }
+        if !spec.isDense, let url = cache.cached(try recipe(spec)) { return url.path }
         var detail: PruneDetail?
         return try model(spec, detail: &detail).path
     }
 
-    /// The calibration field of `spec`'s cache recipe: the method's calibration, and for a tuned
-    /// variant the tune recipe after it.
-    private func recipeCalibration(of spec: SweepJobSpec) throws -> String {
-        let calibration = try calibration(of: spec)!
-        guard spec.tuned else { return calibration }
-        guard let tune = config.tune else { throw FileError("sweep \(sweepName)", "\(spec.label) needs the sweep's tune settings") }
-        return calibration + "|" + tune.json
-    }
-
-    /// The cache recipe of `spec` pruned (or tuned) with `calibration`.
-    private func recipe(_ spec: SweepJobSpec, calibration: String) throws -> PrunedModelCache.Recipe {
-        // The tuned variant's recipe names its method `METHOD w/ tune`, as its cache key always has.
-        PrunedModelCache.Recipe(sourceSHA256: try dense().sha256, method: spec.methodAndTune, sparsity: spec.sparsity,
-                                seed: spec.seed, calibration: calibration, pruning: spec.pruning)
+    /// The cache recipe of `spec`'s (pruned, or pruned and tuned) model.
+    private func recipe(_ spec: SweepJobSpec) throws -> PrunedModelCache.Recipe {
+        var tune: SweepTune?
+        if spec.tuned {
+            guard let settings = config.tune else { throw FileError("sweep \(sweepName)", "\(spec.label) needs the sweep's tune settings") }
+            tune = settings
+        }
+        return PrunedModelCache.Recipe(sourceSHA256: try dense().sha256, method: spec.method, sparsity: spec.sparsity, seed: spec.seed,
+                                       calibration: try calibration(of: spec)!, pruning: spec.pruning, tune: tune)
     }
 
     /// The removal plan hash of `spec`'s model, once `model(spec)` has made or found it: the
@@ -149,7 +144,7 @@ final class SweepModels {
             guard let tune = config.tune, let pruned = try planHash(spec.untuned) else { return nil }
             return SHA256.hex(of: Data("\(pruned)|tuned|\(tune.json)".utf8))
         }
-        guard let url = cache.cached(try recipe(spec, calibration: try calibration(of: spec)!)) else { return nil }
+        guard let url = cache.cached(try recipe(spec)) else { return nil }
         return try HFConfig.read(from: url.appendingPathComponent(HFConfig.fileName)).bip?.provenance.removalPlanHash
     }
 
