@@ -31,7 +31,8 @@ public struct PerplexityEvaluator {
     /// The mean NLL per token of windows from their NLL sums: the sums added in the order given
     /// (window order) in Float64, divided by the scored `tokens`; NaN for no tokens. bip's
     /// perplexity is `exp` of this, for a corpus evaluated whole or in shards.
-    public static func meanNLL(windowSums: [Double], tokens: Int) -> Double {
+    @inlinable
+    public static func meanNLL(windowSums: some Sequence<Double>, tokens: Int) -> Double {
         tokens == 0 ? .nan : windowSums.reduce(0, +) / Double(tokens)
     }
 

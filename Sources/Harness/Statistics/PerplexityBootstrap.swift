@@ -3,12 +3,7 @@ import Foundation
 extension PairedBootstrap {
     /// The mean NLL per token of the windows at `indices`.
     static func meanNLL(_ windows: [PerplexityWindow], _ indices: [Int]) -> Double {
-        var nll = 0.0, tokens = 0
-        for i in indices {
-            nll += windows[i].nllSum
-            tokens += windows[i].tokens
-        }
-        return nll / Double(tokens)
+        PerplexityWindow.meanNLL(of: indices.lazy.map { windows[$0] })
     }
 
     /// The p-value of "two results on the same windows have the same perplexity": the difference

@@ -135,15 +135,14 @@ public struct PerplexityWindow: StoredRecord, Sendable, Equatable {
     public var nllSum: Double
     public var tokens: Int
 
-    /// exp(Σ NLL sums / Σ tokens), summed in the order given.
-    public static func perplexity(of windows: [PerplexityWindow]) -> Double {
-        var nll = 0.0, tokens = 0
-        for window in windows {
-            nll += window.nllSum
-            tokens += window.tokens
-        }
-        return exp(nll / Double(tokens))
+    /// The mean NLL per token of `windows`, their sums added in the order given, as the
+    /// evaluation computes it (`PerplexityEvaluator.meanNLL`).
+    public static func meanNLL(of windows: some Collection<PerplexityWindow>) -> Double {
+        PerplexityEvaluator.meanNLL(windowSums: windows.lazy.map(\.nllSum), tokens: windows.reduce(0) { $0 + $1.tokens })
     }
+
+    /// exp(Σ NLL sums / Σ tokens), summed in the order given.
+    public static func perplexity(of windows: [PerplexityWindow]) -> Double { exp(meanNLL(of: windows)) }
 
     enum CodingKeys: String, CodingKey {
         case task, tokens
