@@ -15,13 +15,18 @@ final class SweepWorkerTests: XCTestCase {
         folder = try temporaryFolder("runner")
     }
 
-    func testFiguresFromTheProbeAndResumeAfterAFailure() throws {
+    /// dense + magnitude-l2 at 0.2 on the tiny model, two ARC-Easy documents, planned in a new store.
+    func plannedSweep(benchRounds: Int) throws -> (model: String, data: DataDirectory, config: SweepConfig, store: ResultStore, sweep: SweepRecord) {
         let model = try TinyModel.path()
-        let data = DataDirectory(url: try TestModel.dataDirectory())
         let config = SweepConfig(model: model, methods: ["magnitude-l2"], sparsities: [0.2], tasks: ["arc_easy"], limit: 2,
-                                 benchSeconds: 0.5, benchRounds: 2)
+                                 benchSeconds: 0.5, benchRounds: benchRounds)
         let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
         let sweep = try store.plan(name: "s", config: config.json, jobs: config.jobs, at: "t")
+        return (model, DataDirectory(url: try TestModel.dataDirectory()), config, store, sweep)
+    }
+
+    func testFiguresFromTheProbeAndResumeAfterAFailure() throws {
+        let (model, data, config, store, sweep) = try plannedSweep(benchRounds: 2)
         // Dense alone: 100 tokens/s; a pruned model: 150 against the dense model's 120.
         let probe: ThroughputProbe = { path, against, seconds, _ in
             XCTAssertEqual(seconds, 0.5)
@@ -81,12 +86,7 @@ final class SweepWorkerTests: XCTestCase {
     /// keeps it, making it again when the cache lacks it, instead of the path its model unit
     /// stored. The probe fails, as `bip bench` would, on a path that does not exist.
     func testRemeasureMakesAModelTheCacheNoLongerHolds() throws {
-        let model = try TinyModel.path()
-        let data = DataDirectory(url: try TestModel.dataDirectory())
-        let config = SweepConfig(model: model, methods: ["magnitude-l2"], sparsities: [0.2], tasks: ["arc_easy"], limit: 2,
-                                 benchSeconds: 0.5, benchRounds: 1)
-        let store = try ResultStore(path: folder.appendingPathComponent("r.sqlite").path)
-        let sweep = try store.plan(name: "s", config: config.json, jobs: config.jobs, at: "t")
+        let (_, data, config, store, sweep) = try plannedSweep(benchRounds: 1)
         // The pruned model runs at 150 tokens/s in the sweep and at 180 when measured again.
         nonisolated(unsafe) var pruned = 150.0
         let probe: ThroughputProbe = { path, against, _, _ in
