@@ -58,9 +58,11 @@ final class SignificanceReportTests: XCTestCase {
         }
     }
 
-    func makeSweep(nll: (String, Int) -> Double = SignificanceReportTests.nll) throws {
+    /// The sweep: bip, flap and wanda-sp at 0.2, and `variants` (whose models answer as their method's).
+    func makeSweep(nll: (String, Int) -> Double = SignificanceReportTests.nll, variants: [SweepVariant]? = nil) throws {
         let config = SweepConfig(model: "smollm2-135m", methods: ["bip", "flap", "wanda-sp"], sparsities: [0.2],
-                                 tasks: ["wikitext2", "boolq", "piqa"], limit: Self.documents, calibration: "c4:8x128")
+                                 tasks: ["wikitext2", "boolq", "piqa"], limit: Self.documents, calibration: "c4:8x128",
+                                 variants: variants)
         let sweep = try store.plan(name: "sig", config: config.json, jobs: config.jobs, at: "2026-01-01T00:00:00Z")
         for var job in try store.jobs(sweepID: sweep.id!) {
             let id = try store.insert(EvalRun(
@@ -113,6 +115,18 @@ final class SignificanceReportTests: XCTestCase {
         XCTAssertEqual(StandingSummary.tally(perplexity + mixed),
                        "bip better in 2, bip worse in 6, no significant difference in 1 of 10 comparisons "
                        + "(1 not tested: rows of several seeds or without per-document evidence)")
+    }
+
+    /// An ablation setting of a baseline (wanda-sp with one-shot statistics) is in the tables but
+    /// not among the baselines that the standing summary compares `bip` with.
+    func testStandingSummaryComparesBipWithBaselinesInTheirPaperSetting() throws {
+        try makeSweep(variants: [SweepVariant(method: "wanda-sp", sparsities: [0.2], statistics: .oneShot)])
+        try ReportWriter(store: store, sweepName: "sig").write(to: folder.appendingPathComponent("out"))
+        let report = try String(contentsOf: folder.appendingPathComponent("out/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("| wanda-sp (one-shot) | 0.20 | - | - | 148.80†‡ |"), report)
+        XCTAssertTrue(report.contains("Holm-corrected over the 4 comparisons of this section"), report)
+        XCTAssertTrue(report.contains("- **wanda-sp**. Perplexity: bip better at 0.20."), report)
+        XCTAssertFalse(report.contains("- **wanda-sp (one-shot)**"), report)
     }
 
     /// A collapsed model: wanda-sp's windows average 8000 nats per token, so its perplexity

@@ -2,13 +2,14 @@ import Foundation
 import Tasks
 
 /// The report's account, in words, of where LLM-BIP stands: the `bip` row (LLM-BIP as its paper
-/// sets it) against each other method's row at the same sparsity, tuned against tuned, on each
-/// perplexity corpus and the average accuracy (paper metrics). LLM-BIP's own variants and
-/// settings (`bip-local`, `bip (sequential)`, …) are not among the others: the tables and the
+/// sets it) against each baseline's row at the same sparsity, tuned against tuned, on each
+/// perplexity corpus and the average accuracy (paper metrics). A baseline is another method as
+/// its paper sets it: LLM-BIP's own variants (`bip-local`, `bip (sequential)`, …) and the
+/// baselines' ablation settings (`wanda-sp (one-shot)`, …) are not among them; the tables and the
 /// ablation compare those. The tests are the report's paired
 /// tests (`SignificanceTable.pValue`), Holm-corrected over this section's comparisons as one family.
 struct StandingSummary {
-    /// One comparison of `bip` with another method in one column.
+    /// One comparison of `bip` with a baseline in one column.
     struct Finding {
         let baseline: String
         let sparsity: Double
@@ -48,7 +49,7 @@ struct StandingSummary {
             let tuned = bip.jobs[0].tuned
             guard bip.methods.contains(SweepJobSpec(method: Self.method, sparsity: bip.sparsity, seed: 0, tuned: tuned).methodLabel) else { continue }
             for other in results.rows where !other.isDense && other.sparsity == bip.sparsity && other.jobs[0].tuned == tuned
-                && !other.methods.contains(where: { $0.hasPrefix(Self.method) }) {
+                && other.jobs[0].pruning.isEmpty && !other.methods.contains(where: { $0.hasPrefix(Self.method) }) {
                 for (column, title) in columns {
                     guard let x = Self.value(results, bip, column: column, tasks: tasks),
                           let y = Self.value(results, other, column: column, tasks: tasks) else { continue }
@@ -74,13 +75,13 @@ struct StandingSummary {
         return row.values[tasks[column]]?[SweepResults.paperMetric(tasks[column])]?.value
     }
 
-    /// The section's lines: the tally over all other methods by kind of column, then per other
-    /// method its findings in words, its tally, and one line per sparsity with the values and p.
+    /// The section's lines: the tally over all baselines by kind of column, then per baseline
+    /// its findings in words, its tally, and one line per sparsity with the values and p.
     var lines: [String] {
         guard !findings.isEmpty else {
-            return ["No row of `\(Self.method)` with another method at its sparsity: nothing to compare."]
+            return ["No row of `\(Self.method)` with a baseline at its sparsity: nothing to compare."]
         }
-        var lines = ["`\(Self.method)` (LLM-BIP as its paper sets it) against each other method at the same sparsity, tuned against tuned, "
+        var lines = ["`\(Self.method)` (LLM-BIP as its paper sets it) against each baseline as its paper sets it, at the same sparsity, tuned against tuned, "
                      + "on each perplexity corpus and the average accuracy (paper metrics): the paired tests above, Holm-corrected over the "
                      + "\(comparisons) comparisons of this section, at level \(SignificanceTable.alpha).", ""]
         let kinds = [("perplexity", findings.filter(\.lowerIsBetter)), ("average accuracy", findings.filter { !$0.lowerIsBetter })].filter { !$0.1.isEmpty }
