@@ -137,6 +137,34 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(SVGLinePlot.linearTicks(47.5, 60).0, [45, 50, 55, 60, 65])
     }
 
+    /// A plot of more series than the palette has colors, with long names: no two series share a
+    /// style, and the canvas is wide and tall enough for every legend entry.
+    func testPlotLegendFitsManySeriesWithLongNames() throws {
+        let styles = (0..<36).map { "\(SVGLinePlot.style($0))" }
+        XCTAssertEqual(Set(styles).count, 36)
+        let names = (0..<20).map { "flap (uniform, sequential, bias off) \($0)" }
+        let plot = SVGLinePlot(title: "t", xLabel: "x", yLabel: "y", logY: false,
+                               series: names.enumerated().map { i, name in
+                                   .init(name: name, points: [.init(x: 0, y: 1), .init(x: 0.2, y: Double(i))])
+                               },
+                               references: [.init(label: "dense", y: 1)])
+        let svg = plot.svg
+        // The legend starts 16 px right of the 500-px plot (left of it 70 px), its text 34 px further,
+        // at most 7.5 px a character; 21 entries 22 px apart from 52 px down.
+        let longest = Double(names.map(\.count).max()!)
+        let tag = svg.prefix { $0 != "\n" }
+        func size(_ name: String) throws -> Double {
+            let text = try XCTUnwrap(tag.components(separatedBy: " \(name)=\"").dropFirst().first)
+            return try XCTUnwrap(Double(text.prefix { $0 != "\"" }))
+        }
+        let width = try size("width"), height = try size("height")
+        XCTAssertGreaterThanOrEqual(width, 70 + 500 + 16 + 34 + 7.5 * longest)
+        XCTAssertGreaterThan(height, 52 + 22 * 20)
+        // The 10th series (past the 9 colors) has the first color again, with squares.
+        XCTAssertTrue(svg.contains("<rect x=\"") && svg.contains("fill=\"\(SVGLinePlot.palette[0])\"/>"), svg)
+        XCTAssertEqual(svg.components(separatedBy: "<rect x=").count - 1, 9 * 3 + 1, "series 10-18: two points and a legend mark each; the frame")
+    }
+
     func testUnknownSweepIsAnErrorListingTheStoredOnes() throws {
         try makeSweep()
         XCTAssertThrowsError(try ReportWriter(store: store, sweepName: "nope").write(to: folder)) { error in

@@ -2,7 +2,8 @@ import Foundation
 
 /// A line plot as a standalone SVG: one line with markers per series, each point with its error
 /// bar where it has an interval, dashed reference levels (the dense model, chance), axes with
-/// ticks, and a legend. Linear or log10 y axis. Values it cannot place are left out: a point or
+/// ticks, and a legend as wide and as tall as its entries need. Each series has its own style: a
+/// color, and past the palette's end another marker shape. Linear or log10 y axis. Values it cannot place are left out: a point or
 /// level that is not finite (a collapsed model's perplexity overflows to inf) or, on the log
 /// axis, not positive; an interval with such a bound.
 struct SVGLinePlot {
@@ -35,8 +36,31 @@ struct SVGLinePlot {
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
 
-    private let width = 760.0, height = 440.0
-    private let left = 70.0, right = 190.0, top = 40.0, bottom = 55.0
+    /// A point's mark; lines stay solid, since dashes mean reference levels.
+    enum Marker: CaseIterable {
+        case circle, square, diamond, triangle
+
+        /// The mark centered on (x, y) in `color`.
+        func svg(_ x: Double, _ y: Double, _ color: String) -> String {
+            func f(_ v: Double) -> String { String(format: "%.1f", v) }
+            switch self {
+            case .circle: return "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"4\" fill=\"\(color)\"/>"
+            case .square: return "<rect x=\"\(f(x - 3.5))\" y=\"\(f(y - 3.5))\" width=\"7\" height=\"7\" fill=\"\(color)\"/>"
+            case .diamond: return "<path d=\"M\(f(x)),\(f(y - 5))L\(f(x + 5)),\(f(y))L\(f(x)),\(f(y + 5))L\(f(x - 5)),\(f(y))Z\" fill=\"\(color)\"/>"
+            case .triangle: return "<path d=\"M\(f(x)),\(f(y - 5))L\(f(x + 5)),\(f(y + 4))L\(f(x - 5)),\(f(y + 4))Z\" fill=\"\(color)\"/>"
+            }
+        }
+    }
+
+    /// The style of the `index`th series: the palette's colors with circles, then with squares, and so on.
+    static func style(_ index: Int) -> (color: String, marker: Marker) {
+        (palette[index % palette.count], Marker.allCases[(index / palette.count) % Marker.allCases.count])
+    }
+
+    private let plotW = 500.0, plotH = 345.0
+    private let left = 70.0, top = 40.0, bottom = 55.0
+    /// The legend's spacing, and a width per character of its labels at least as wide as 13-pixel Helvetica's.
+    private static let legendGap = 16.0, legendText = 34.0, legendRow = 22.0, characterWidth = 7.5
 
     var svg: String {
         let placeable = { (y: Double) in y.isFinite && (!logY || y > 0) }
@@ -53,7 +77,10 @@ struct SVGLinePlot {
         guard let yMin0 = ys.min(), let yMax0 = ys.max(), let xMax0 = xs.max() else { return "" }
         let xMax = xMax0 > 0 ? xMax0 : 1
         let (yTicks, yLow, yHigh) = logY ? Self.logTicks(yMin0, yMax0) : Self.linearTicks(yMin0, yMax0)
-        let plotW = width - left - right, plotH = height - top - bottom
+        let labels = references.map(\.label) + series.map(\.name)
+        let right = max(190, Self.legendGap + Self.legendText + Self.characterWidth * Double(labels.map(\.count).max() ?? 0) + 10)
+        let width = left + plotW + right
+        let height = max(top + plotH + bottom, top + 12 + Self.legendRow * Double(labels.count) + 10)
         func sx(_ x: Double) -> Double { left + plotW * x / (xMax * 1.05) }
         func sy(_ y: Double) -> Double {
             let t = logY ? (log10(y) - log10(yLow)) / (log10(yHigh) - log10(yLow)) : (y - yLow) / (yHigh - yLow)
@@ -77,16 +104,16 @@ struct SVGLinePlot {
             out.append("<text x=\"\(f(x))\" y=\"\(f(top + plotH + 20))\" text-anchor=\"middle\">\(String(format: "%.2f", tick))</text>")
         }
         out.append("<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"black\"/>")
-        out.append("<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>")
+        out.append("<text x=\"\(f(left + plotW / 2))\" y=\"\(f(top + plotH + bottom - 12))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>")
         out.append("<text transform=\"translate(18 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>")
-        var legend: [(label: String, color: String, dash: String?)] = []
+        var legend: [(label: String, color: String, mark: Marker?, dash: String?)] = []
         for reference in references {
             let y = sy(reference.y)
             out.append("<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"\(reference.color)\" stroke-dasharray=\"\(reference.dash)\"/>")
-            legend.append((reference.label, reference.color, reference.dash))
+            legend.append((reference.label, reference.color, nil, reference.dash))
         }
         for (i, s) in series.enumerated() {
-            let color = Self.palette[i % Self.palette.count]
+            let (color, marker) = Self.style(i)
             let points = s.points.sorted { $0.x < $1.x }
             if points.count > 1 {
                 out.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"" + points.map { "\(f(sx($0.x))),\(f(sy($0.y)))" }.joined(separator: " ") + "\"/>")
@@ -97,19 +124,19 @@ struct SVGLinePlot {
                     let x = sx(p.x) + (Double(i) - Double(series.count - 1) / 2) * 5, low = sy(interval.lowerBound), high = sy(interval.upperBound)
                     out.append("<path d=\"M\(f(x)),\(f(low))V\(f(high))M\(f(x - 4)),\(f(low))h8M\(f(x - 4)),\(f(high))h8\" stroke=\"\(color)\" stroke-width=\"1.2\" fill=\"none\"/>")
                 }
-                out.append("<circle cx=\"\(f(sx(p.x)))\" cy=\"\(f(sy(p.y)))\" r=\"4\" fill=\"\(color)\"/>")
+                out.append(marker.svg(sx(p.x), sy(p.y), color))
             }
-            legend.append((s.name, color, nil))
+            legend.append((s.name, color, marker, nil))
         }
         for (i, entry) in legend.enumerated() {
-            let y = top + 12 + Double(i) * 22, x = left + plotW + 16
+            let y = top + 12 + Double(i) * Self.legendRow, x = left + plotW + Self.legendGap
             if let dash = entry.dash {
                 out.append("<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 26))\" y2=\"\(f(y))\" stroke=\"\(entry.color)\" stroke-dasharray=\"\(dash)\"/>")
             } else {
                 out.append("<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 26))\" y2=\"\(f(y))\" stroke=\"\(entry.color)\" stroke-width=\"2\"/>")
-                out.append("<circle cx=\"\(f(x + 13))\" cy=\"\(f(y))\" r=\"4\" fill=\"\(entry.color)\"/>")
             }
-            out.append("<text x=\"\(f(x + 34))\" y=\"\(f(y + 4))\">\(Self.escape(entry.label))</text>")
+            if let mark = entry.mark { out.append(mark.svg(x + 13, y, entry.color)) }
+            out.append("<text x=\"\(f(x + Self.legendText))\" y=\"\(f(y + 4))\">\(Self.escape(entry.label))</text>")
         }
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"
