@@ -72,6 +72,9 @@ final class SweepConfigTests: XCTestCase {
         let seeds = try XCTUnwrap(SweepOption.all.first { $0.flag == "seeds" })
         XCTAssertThrowsError(try seeds.apply("1,x", to: &config)) { XCTAssertEqual("\($0)", "--seeds: 'x' is not valid") }
         let evalProtocol = try XCTUnwrap(SweepOption.all.first { $0.flag == "protocol" })
-        XCTAssertThrowsError(try evalProtocol.apply("x", to: &config)) { XCTAssertTrue("\($0)".contains("protocol must be one of"), "\($0)") }
+        XCTAssertThrowsError(try evalProtocol.apply("x", to: &config)) {
+            XCTAssertTrue($0 is SweepUsageError)
+            XCTAssertEqual("\($0)", "--protocol: 'x' is not one of llm-pruner, lm-eval")
+        }
     }
 }

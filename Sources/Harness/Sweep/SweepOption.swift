@@ -48,7 +48,12 @@ public struct SweepOption: Sendable {
         SweepOption("limit", value: { $0.limit.map(String.init) }, set: { $0.limit = try number($1, "limit", Int.init) }),
         SweepOption("document-limit", value: { $0.documentLimit.map(String.init) },
                     set: { $0.documentLimit = try number($1, "document-limit", Int.init) }),
-        SweepOption("protocol", value: { $0.evalProtocol.rawValue }, set: { $0.evalProtocol = try SweepConfig.evalProtocol(named: $1) }),
+        SweepOption("protocol", value: { $0.evalProtocol.rawValue }, set: { config, value in
+            guard let evalProtocol = EvalProtocol(rawValue: value) else {
+                throw SweepUsageError("--protocol: '\(value)' is not one of \(EvalProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            config.evalProtocol = evalProtocol
+        }),
         SweepOption("seq-len", value: { String($0.seqLen) }, set: { $0.seqLen = try number($1, "seq-len", Int.init) }),
         SweepOption("calibration", value: { $0.calibration }, set: { $0.calibration = $1 }),
         SweepOption("bench-seconds", value: { "\($0.benchSeconds)" }, set: { $0.benchSeconds = try number($1, "bench-seconds", Double.init) }),
