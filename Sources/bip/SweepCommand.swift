@@ -59,7 +59,7 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .customLong("retry-failed"), help: "Run the sweep's failed jobs again, then whatever is left.") var retryFailed = false
     @Flag(help: "Print where the sweep stands (per job: units done, running by which worker, failed, pending) and an ETA, then exit.")
     var status = false
-    @Flag(help: "Measure the throughput and memory of every finished job again (on a quieter machine, say), then continue.") var remeasure = false
+    @Flag var remeasure: RemeasureFlag?
     @Option(help: "Write the report (report.md, results.csv, plots) of the sweep to this directory when it ends.") var report: String?
     @Option(help: "Data directory (default $BIP_DATA, else datasets/cache).") var data: String?
     @OptionGroup var database: DatabaseOption
@@ -120,7 +120,7 @@ struct SweepCommand: ParsableCommand {
         let sweepName = session.record.name
         let directory = DataDirectory.resolve(data)
         let started = Date()
-        let summary = try session.run(data: directory, probe: BenchProbe.childProcess(data: directory), remeasure: remeasure,
+        let summary = try session.run(data: directory, probe: BenchProbe.childProcess(data: directory), remeasure: remeasure?.jobs,
                                       progress: Console.status)
         let jobs = try session.jobs()
         print(String(format: "sweep %@: %d of %d jobs done, %d failed; %d tasks evaluated in this run (%@)", sweepName,
@@ -145,5 +145,24 @@ struct SweepCommand: ParsableCommand {
         }
         print("sweep \(name) in \(store.path)\n")
         print(try SweepStatus(store: store, sweepID: record.id!, config: try SweepWorker.Target(record, in: store).config).table)
+    }
+}
+
+/// `bip sweep --remeasure` or `--remeasure-implausible`: which finished jobs to measure again first.
+enum RemeasureFlag: EnumerableFlag {
+    case remeasure, remeasureImplausible
+
+    static func help(for value: RemeasureFlag) -> ArgumentHelp? {
+        switch value {
+        case .remeasure: "Measure the throughput and memory of every finished job again (on a quieter machine, say), then continue."
+        case .remeasureImplausible: "Measure again only the jobs whose speed-up their MACs cannot explain (the report's ¶), then continue."
+        }
+    }
+
+    var jobs: SweepWorker.Remeasure {
+        switch self {
+        case .remeasure: .every
+        case .remeasureImplausible: .implausible
+        }
     }
 }

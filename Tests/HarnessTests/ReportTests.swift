@@ -71,7 +71,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(report.contains("| flap | 0.40 | 80.7M | 1.67× | 120.00 |"), report)
         XCTAssertTrue(report.contains("| bip | 0.40 | 80.7M | - | 60.0M | - | 400.0 | 200.0 | 2.00×¶ |"), report)
         XCTAssertTrue(report.contains("gives such values (bip @ 0.40; flap @ 0.20)."), report)
-        XCTAssertTrue(report.contains("`bip sweep --resume --name test --remeasure`"), report)
+        XCTAssertTrue(report.contains("`bip sweep --resume --name test --remeasure-implausible` measures these jobs again"), report)
     }
 
     func testPaperTableAveragesDeltasAndChance() throws {

@@ -106,4 +106,33 @@ final class SweepWorkerTests: XCTestCase {
         XCTAssertEqual(try store.jobs(sweepID: sweep.id!).map(\.tokensPerSecond), [100, 180])
         XCTAssertTrue(FileManager.default.fileExists(atPath: stored), "made again at its place in the cache")
     }
+
+    /// `--remeasure-implausible` measures again only a pruned job whose speed-up its MACs cannot
+    /// explain (below 1, or above 1.15 × the MAC ratio), as the report marks it.
+    func testRemeasureImplausibleOnlyTouchesJobsTheReportMarks() throws {
+        let (_, data, config, store, sweep) = try plannedSweep(benchRounds: 1)
+        // Measured again: 130 tokens/s against the dense model's 120 (1.08×, plausible for any MACs).
+        let probe: ThroughputProbe = { _, against, _, _ in
+            ThroughputFigures(tokensPerSecond: against == nil ? 100 : 130, againstTokensPerSecond: against == nil ? nil : 120,
+                              peakMemoryBytes: 800)
+        }
+        let worker = SweepWorker(store: store, sweep: sweep, config: config, data: data, probe: probe, progress: { _ in })
+        XCTAssertEqual(try worker.run(), SweepWorker.Summary(done: 2, failed: 0, tasksRun: 2))
+        func pruned() throws -> SweepJob { try store.jobs(sweepID: sweep.id!)[1] }
+        let ratio = try XCTUnwrap(try store.jobs(sweepID: sweep.id!)[0].macsPerToken) / XCTUnwrap(try pruned().macsPerToken)
+        func stored(tokensPerSecond: Double) throws {
+            var job = try pruned()
+            (job.tokensPerSecond, job.denseTokensPerSecond) = (tokensPerSecond, 100)
+            try store.update(job)
+        }
+        var dense = try store.jobs(sweepID: sweep.id!)[0]
+        dense.tokensPerSecond = 77
+        try store.update(dense)
+        for (tokensPerSecond, implausible) in [(100 * ratio * 1.14, false), (100 * ratio * 1.16, true), (99, true), (100, false)] {
+            try stored(tokensPerSecond: tokensPerSecond)
+            try worker.remeasure(.implausible)
+            XCTAssertEqual(try pruned().tokensPerSecond, implausible ? 130 : tokensPerSecond, "\(tokensPerSecond)")
+            XCTAssertEqual(try store.jobs(sweepID: sweep.id!)[0].tokensPerSecond, 77, "the dense job is not measured again")
+        }
+    }
 }

@@ -292,25 +292,19 @@ struct MarkdownReport {
         let doubtful = results.rows.filter { isImplausible($0) }
         if !doubtful.isEmpty {
             lines.append("")
-            lines.append("¶ Implausible speed-up: above \(String(format: "%.2f", Self.speedupAllowance)) × the dense model's MACs per token over the row's, "
+            lines.append("¶ Implausible speed-up: above \(String(format: "%.2f", SweepJob.speedupAllowance)) × the dense model's MACs per token over the row's, "
                          + "which is as much as removing arithmetic can give, or below 1. A benchmark that shared the machine with other work "
                          + "gives such values (\(doubtful.map { "\($0.method) @ \(Self.fraction($0.sparsity))" }.joined(separator: "; "))). "
-                         + "`bip sweep --resume --name \(results.sweep.name) --remeasure` measures every finished job again; run it on an otherwise idle machine.")
+                         + "`bip sweep --resume --name \(results.sweep.name) --remeasure-implausible` measures these jobs again "
+                         + "(`--remeasure`: every finished job); run it on an otherwise idle machine.")
         }
         return lines
     }
 
-    /// How far a measured speed-up may exceed the ratio of MACs per token before it is marked:
-    /// the benchmark's own noise between interleaved rounds stays well inside it.
-    static let speedupAllowance = 1.15
-
-    /// A pruned row whose speed-up cannot come from its smaller arithmetic: more than
-    /// `speedupAllowance` × the MAC ratio against dense, or slower than dense.
+    /// A pruned row whose mean speed-up cannot come from its smaller arithmetic (`SweepJob.isImplausible`).
     private func isImplausible(_ row: SweepResults.Row) -> Bool {
-        guard !row.isDense, let speedup = row.speedup else { return false }
-        if speedup < 1 { return true }
-        guard let denseMACs = results.dense?.mean(\.macsPerToken), let macs = row.mean(\.macsPerToken), macs > 0 else { return false }
-        return speedup > Self.speedupAllowance * denseMACs / macs
+        !row.isDense && SweepJob.isImplausible(speedup: row.speedup, macsPerToken: row.mean(\.macsPerToken),
+                                               denseMACsPerToken: results.dense?.mean(\.macsPerToken))
     }
 
     /// A row's speed-up, ¶ where it is implausible (the efficiency table's note says why).

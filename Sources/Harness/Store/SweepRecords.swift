@@ -104,6 +104,21 @@ public struct SweepJob: StoredRecord, Sendable, Equatable {
         return tokensPerSecond / denseTokensPerSecond
     }
 
+    /// How far a measured speed-up may exceed the ratio of MACs per token before it is
+    /// implausible: the benchmark's own noise between interleaved rounds stays well inside it.
+    public static let speedupAllowance = 1.15
+
+    /// Whether a pruned model's speed-up cannot come from its smaller arithmetic: below 1, or more
+    /// than `speedupAllowance` × the dense model's MACs per token over its own. A benchmark that
+    /// shared the machine with other work gives such values. False without a speed-up; without
+    /// the MACs, only a speed-up below 1 is implausible.
+    public static func isImplausible(speedup: Double?, macsPerToken: Double?, denseMACsPerToken: Double?) -> Bool {
+        guard let speedup else { return false }
+        if speedup < 1 { return true }
+        guard let macsPerToken, let denseMACsPerToken, macsPerToken > 0 else { return false }
+        return speedup > speedupAllowance * denseMACsPerToken / macsPerToken
+    }
+
     /// What the job runs.
     public var spec: SweepJobSpec {
         SweepJobSpec(method: method, sparsity: sparsity, seed: UInt64(bitPattern: seed), tuned: tuned, pruning: pruning)

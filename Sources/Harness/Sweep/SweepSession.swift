@@ -63,13 +63,13 @@ public final class SweepSession {
         }
     }
 
-    /// Runs the sweep's units that are not done, as one worker (after measuring the done jobs
-    /// again, with `remeasure`); Ctrl-C stops it between writes, saying how to continue.
-    public func run(data: DataDirectory, probe: ThroughputProbe?, remeasure: Bool,
+    /// Runs the sweep's units that are not done, as one worker (after measuring done jobs again,
+    /// those `remeasure` names); Ctrl-C stops it between writes, saying how to continue.
+    public func run(data: DataDirectory, probe: ThroughputProbe?, remeasure: SweepWorker.Remeasure?,
                     progress: @escaping @Sendable (String) -> Void) throws -> SweepWorker.Summary {
         try SweepInterruption(db: db, resume: "bip sweep --resume --name \(record.name) --db \(db)", store: store, report: progress).install()
         let worker = SweepWorker(store: store, sweep: record, config: config, data: data, probe: probe, progress: progress)
-        if remeasure { try worker.remeasure() }
+        if let remeasure { try worker.remeasure(remeasure) }
         return try worker.run()
     }
 

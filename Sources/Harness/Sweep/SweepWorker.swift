@@ -230,11 +230,26 @@ public final class SweepWorker {
                              denseTokensPerSecond: other.reduce(0, +) / Double(other.count), peakMemoryBytes: peak)
     }
 
-    /// Measures the throughput and memory of every finished job of its sweeps again (e.g. on a
-    /// quieter machine), keeping everything else.
-    public func remeasure() throws {
+    /// Which finished jobs `remeasure` measures again.
+    public enum Remeasure: Sendable {
+        /// Every one.
+        case every
+        /// The pruned jobs whose stored speed-up is implausible (`SweepJob.isImplausible`), the
+        /// ones the report marks ¶.
+        case implausible
+    }
+
+    /// Measures the throughput and memory of the finished jobs of its sweeps again (e.g. on a
+    /// quieter machine), `which` of them, keeping everything else.
+    public func remeasure(_ which: Remeasure = .every) throws {
         for sweep in sweeps {
-            for var job in try store.jobs(sweepID: sweep.id) where job.status == .done {
+            let jobs = try store.jobs(sweepID: sweep.id)
+            let denseMACs = jobs.first(where: \.isDense)?.macsPerToken
+            for var job in jobs where job.status == .done {
+                if which == .implausible {
+                    guard !job.isDense, SweepJob.isImplausible(speedup: job.speedup, macsPerToken: job.macsPerToken,
+                                                               denseMACsPerToken: denseMACs) else { continue }
+                }
                 progress("sweep \(sweep.name): measuring \(job.spec.label)")
                 do {
                     guard let figures = try measure(job, of: sweep) else { continue }
