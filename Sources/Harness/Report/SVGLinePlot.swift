@@ -42,7 +42,7 @@ struct SVGLinePlot {
 
         /// The mark centered on (x, y) in `color`.
         func svg(_ x: Double, _ y: Double, _ color: String) -> String {
-            func f(_ v: Double) -> String { String(format: "%.1f", v) }
+            let f = SVGLinePlot.coordinate
             switch self {
             case .circle: return "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"4\" fill=\"\(color)\"/>"
             case .square: return "<rect x=\"\(f(x - 3.5))\" y=\"\(f(y - 3.5))\" width=\"7\" height=\"7\" fill=\"\(color)\"/>"
@@ -142,7 +142,10 @@ struct SVGLinePlot {
         return out.joined(separator: "\n") + "\n"
     }
 
-    private func f(_ x: Double) -> String { String(format: "%.1f", x) }
+    private func f(_ x: Double) -> String { Self.coordinate(x) }
+
+    /// A coordinate as the SVG writes it, to a tenth of a pixel.
+    static func coordinate(_ x: Double) -> String { String(format: "%.1f", x) }
 
     /// Ticks at 1, 2, 5 × 10^k inside the axis, or at m × 10^k (m = 1, 1.5, 2, 3, …, 9) when that gives
     /// fewer than three, and the axis ends (10% outside the data).

@@ -48,12 +48,7 @@ public struct SweepOption: Sendable {
         SweepOption("limit", value: { $0.limit.map(String.init) }, set: { $0.limit = try number($1, "limit", Int.init) }),
         SweepOption("document-limit", value: { $0.documentLimit.map(String.init) },
                     set: { $0.documentLimit = try number($1, "document-limit", Int.init) }),
-        SweepOption("protocol", value: { $0.evalProtocol.rawValue }, set: { config, value in
-            guard let evalProtocol = EvalProtocol(rawValue: value) else {
-                throw SweepUsageError("--protocol: '\(value)' is not one of \(EvalProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            config.evalProtocol = evalProtocol
-        }),
+        SweepOption("protocol", value: { $0.evalProtocol.rawValue }, set: { $0.evalProtocol = try choice($1, "protocol") }),
         SweepOption("seq-len", value: { String($0.seqLen) }, set: { $0.seqLen = try number($1, "seq-len", Int.init) }),
         SweepOption("calibration", value: { $0.calibration }, set: { $0.calibration = $1 }),
         SweepOption("bench-seconds", value: { "\($0.benchSeconds)" }, set: { $0.benchSeconds = try number($1, "bench-seconds", Double.init) }),
@@ -89,9 +84,7 @@ public struct SweepOption: Sendable {
         SweepOption("layers", value: { $0.layers?.map(\.description).joined(separator: ",") },
                     set: { $0.layers = try list($1, "layers") { try? LayerSelection(parsing: $0) } }),
         SweepOption("compute", value: { $0.compute?.rawValue }, set: { config, value in
-            guard let compute = ComputePrecision(rawValue: value) else {
-                throw SweepUsageError("--compute: '\(value)' is not one of \(ComputePrecision.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            let compute: ComputePrecision = try choice(value, "compute")
             config.compute = compute == .fp32 ? nil : compute
         }),
         SweepOption("shard-size", value: { $0.shardSize.map(String.init) }, set: { $0.shardSize = try number($1, "shard-size", Int.init) }),
@@ -122,6 +115,14 @@ public struct SweepOption: Sendable {
             guard let value = parse(item) else { throw SweepUsageError("--\(flag): '\(item)' is not valid") }
             return value
         }
+    }
+
+    /// The case of `T` named `text`; any other text is an error listing the cases.
+    private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, _ flag: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw SweepUsageError("--\(flag): '\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
     }
 
     private static func number<T>(_ text: String, _ flag: String, _ parse: (String) -> T?) throws -> T {
